@@ -1,0 +1,113 @@
+"""Canned SPARQL queries: one ``.rq`` file each in ``graph/queries/``, read by the CLI, the endpoint,
+the app and the notebooks from this one place so they never drift apart.
+
+Each file starts with a header of ``# key: value`` comment lines::
+
+    # title_zh: 各单位按角色承担的任务数
+    # title_en: Tasks per unit by role
+    # description_zh: …
+    # description_en: …
+    # requires: search        (optional; the query calls pk:searchScore / pk:searchRank)
+
+The body needs no ``PREFIX`` lines: every engine policykg runs declares ``graph.namespaces.PREFIXES``
+(pyoxigraph through ``prefixes=``, rdflib through :func:`CannedQuery.text_with_prologue`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from graph.namespaces import sparql_prologue
+
+QUERIES_DIR = Path(__file__).with_name("queries")
+
+_HEADER = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*?)\s*$")
+_REQUIRED = ("title_zh", "title_en", "description_zh", "description_en")
+
+
+class QueryFileError(ValueError):
+    """A canned query file lacks its header; raised at load time so a broken file is noticed early."""
+
+
+@dataclass(frozen=True)
+class CannedQuery:
+    name: str  # file stem, e.g. "tasks-per-unit-by-role"
+    title_zh: str
+    title_en: str
+    description_zh: str
+    description_en: str
+    text: str  # the query body (header comments included; they are valid SPARQL comments)
+    path: Path
+    requires: tuple[str, ...] = field(default=())  # e.g. ("search",)
+
+    @property
+    def form(self) -> str:
+        """SELECT, ASK, CONSTRUCT or DESCRIBE, read from the first keyword after the header."""
+        body = "\n".join(line for line in self.text.splitlines() if not line.lstrip().startswith("#"))
+        m = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", body, re.IGNORECASE)
+        return m.group(1).upper() if m else "SELECT"
+
+    def text_with_prologue(self) -> str:
+        """The query with PREFIX lines, for engines without a ``prefixes=`` argument (rdflib, remote)."""
+        return sparql_prologue() + self.text
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "title_zh": self.title_zh,
+            "title_en": self.title_en,
+            "description_zh": self.description_zh,
+            "description_en": self.description_en,
+            "form": self.form,
+            "requires": list(self.requires),
+            "query": self.text,
+        }
+
+
+def parse_query_file(path: Path) -> CannedQuery:
+    text = path.read_text(encoding="utf-8")
+    meta: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        m = _HEADER.match(line)
+        if not m:
+            break
+        meta[m.group(1)] = m.group(2)
+    missing = [k for k in _REQUIRED if not meta.get(k)]
+    if missing:
+        raise QueryFileError(f"{path.name}: header lacks {', '.join(missing)} (see graph/queries.py)")
+    requires = tuple(r.strip() for r in meta.get("requires", "").split(",") if r.strip())
+    return CannedQuery(
+        name=path.stem,
+        title_zh=meta["title_zh"],
+        title_en=meta["title_en"],
+        description_zh=meta["description_zh"],
+        description_en=meta["description_en"],
+        text=text,
+        path=path,
+        requires=requires,
+    )
+
+
+@lru_cache(maxsize=4)
+def _load(directory: Path) -> tuple[CannedQuery, ...]:
+    return tuple(parse_query_file(p) for p in sorted(directory.glob("*.rq")))
+
+
+def list_queries(directory: Path | None = None) -> list[CannedQuery]:
+    """All canned queries, sorted by name."""
+    return list(_load(directory or QUERIES_DIR))
+
+
+def get_query(name: str, directory: Path | None = None) -> CannedQuery:
+    """The canned query ``name`` (file stem; a trailing ``.rq`` is accepted). KeyError lists the names."""
+    stem = name.removesuffix(".rq")
+    for q in _load(directory or QUERIES_DIR):
+        if q.name == stem:
+            return q
+    names = ", ".join(q.name for q in _load(directory or QUERIES_DIR))
+    raise KeyError(f"no canned query named {name!r}; known: {names}")
