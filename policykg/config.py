@@ -27,7 +27,8 @@ class Config:
     units_file: Path | None = None  # default: <data_dir>/units.toml
     thesaurus_file: Path | None = None  # default: <data_dir>/thesaurus.toml
     terms_file: Path | None = None  # default: <data_dir>/terms.txt
-    model: str = field(default_factory=lambda: os.environ.get("POLICYKG_MODEL", DEFAULT_MODEL))
+    # None: new builds use DEFAULT_MODEL, queries use whatever model the build was made with
+    model: str | None = field(default_factory=lambda: os.environ.get("POLICYKG_MODEL") or None)
     query_timeout: float = 10.0  # seconds, for SPARQL
     result_limit: int = 10_000  # rows, for SPARQL
 
