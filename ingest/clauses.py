@@ -65,7 +65,7 @@ def _split_names(segment: str, table: UnitTable) -> list[str]:
     """Split a list of names on 、，, re-joining runs that together form one known name."""
     parts = [p for p in _SEPARATORS.split(segment)]
     tokens = parts[0::2]
-    seps = parts[1::2] + [""]
+    seps = [*parts[1::2], ""]
     names: list[str] = []
     i = 0
     while i < len(tokens):

@@ -89,7 +89,7 @@ def decode_text(data: bytes, source: str = "") -> tuple[str, str]:
     if b"\x00" in data[:4096] and not candidates[0].startswith("utf-16"):
         raise IngestError("this is a binary file, not a text plan", source=source,
                           hint="give a .txt, .docx or .pdf with a text layer")
-    n, share = plausibility(data.decode("utf-8", errors="replace"))
+    n, _share = plausibility(data.decode("utf-8", errors="replace"))
     if n == 0:
         raise IngestError("no Chinese text found in any of " + ", ".join(tried), source=source,
                           hint="policykg reads Chinese plans; check the file")
