@@ -1,0 +1,873 @@
+"""Hybrid semantic search over the tasks of policy plans.
+
+One document per task (``Task.text``, the task without its unit clause). Two retrievers:
+
+* dense — a sentence embedder (``search.embedders``) and a faiss inner-product index over
+  L2-normalised vectors. A task gets several vectors ("views"): its whole text and each of its
+  sentences; a task's dense score is the best of its views (max pooling). Long tasks mix several
+  topics, and one whole-text vector blurs them; a sentence vector keeps the topic a query asks
+  about. Nothing is truncated: USE has no length limit and sentence views stay inside a
+  transformer's window (the manifest reports any passage the model would still cut).
+* lexical — BM25 (``bm25s``) over jieba tokens with a user dictionary of the plans' own terms,
+  so 川渝, 渝快办 and unit names stay whole.
+
+Results are fused by reciprocal rank fusion (rank-based, so the two retrievers' incomparable score
+scales do not matter). Queries are expanded with a colloquial→official thesaurus; filters on unit
+and role, chapter, deadline year and plan compose with the query, and a unit named inside the
+query becomes a filter.
+
+The index lives in a directory with its own ``manifest.json`` (model, dimension, counts, a hash of
+everything indexed); it is reloaded without re-embedding, and is refused when it was built with
+another model or from other records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import faiss
+import numpy as np
+
+from ingest.records import ROLES, Plan, Role, Task, Unit
+
+from .embedders import DEFAULT_MODEL, get_embedder, normalise_spec
+from .text import ChineseTokenizer, Thesaurus, read_terms, split_sentences, term_spans
+
+# faiss's bundled type hints lack the search-parameter classes that its SWIG module does have.
+_faiss: Any = faiss
+
+FORMAT_VERSION = 1
+MODES = ("dense", "bm25", "hybrid")
+VIEWS = ("text", "context", "sentences")
+DEFAULT_VIEWS: tuple[str, ...] = ("text",)  # measured best with USE (python -m search.evaluate)
+RRF_K = 60
+EXPANSION_WEIGHT = 0.5  # BM25 weight of thesaurus terms relative to the user's own words
+FUSION_WEIGHTS = {"dense": 0.7, "bm25": 1.0}  # measured: +0.02 recall@5 over equal weights
+DENSE_EXPAND = False  # append thesaurus terms to the text the dense model embeds
+_REPO_DATA = Path(__file__).resolve().parents[1] / "data"
+
+Progress = Callable[[str, float], None]
+
+
+# ------------------------------------------------------------------------------------ errors
+
+
+class SearchIndexError(RuntimeError):
+    """The search index cannot be used as asked; the message says what to do."""
+
+
+class IndexMissingError(SearchIndexError):
+    pass
+
+
+class CorruptIndexError(SearchIndexError):
+    pass
+
+
+class ModelMismatchError(SearchIndexError):
+    pass
+
+
+class StaleIndexError(SearchIndexError):
+    pass
+
+
+# ------------------------------------------------------------------------------------ filters
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions that compose with the query (all given ones must hold).
+
+    A unit may be given by canonical name, alias, or its body without level prefix (司法局);
+    ``unit`` matches any role, the others one role each.
+    """
+
+    lead: str | None = None
+    responsible: str | None = None
+    participating: str | None = None
+    unit: str | None = None
+    chapter: int | None = None
+    year: int | None = None
+    plan: str | None = None
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, f) is None for f in self.__dataclass_fields__)
+
+
+@dataclass
+class Hit:
+    """One task found, with what explains it."""
+
+    plan: str
+    position: int
+    task: str  # number as printed
+    score: float
+    text: str
+    chapter: int
+    chapter_title: str
+    section: int | None
+    section_label: str
+    section_title: str
+    lead_units: tuple[str, ...]
+    responsible_units: tuple[str, ...]
+    participating_units: tuple[str, ...]
+    deadlines: list[dict[str, str]]
+    matched_by: dict[str, dict[str, float | int]] = field(default_factory=dict)
+    matched_terms: list[str] = field(default_factory=list)
+    spans: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan,
+            "task": self.task,
+            "position": self.position,
+            "score": round(float(self.score), 6),
+            "text": self.text,
+            "chapter": self.chapter,
+            "chapter_title": self.chapter_title,
+            "section": self.section,
+            "section_label": self.section_label,
+            "section_title": self.section_title,
+            "lead_units": list(self.lead_units),
+            "responsible_units": list(self.responsible_units),
+            "participating_units": list(self.participating_units),
+            "deadlines": self.deadlines,
+            "matched_by": self.matched_by,
+            "matched_terms": self.matched_terms,
+            "spans": [list(s) for s in self.spans],
+        }
+
+
+@dataclass
+class SearchResult:
+    query: str
+    mode: str
+    hits: list[Hit]
+    notes: list[str] = field(default_factory=list)
+    applied_filters: dict[str, Any] = field(default_factory=dict)
+    query_text: str = ""  # the text actually searched (after a unit named in it was removed)
+    expansions: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "query_text": self.query_text,
+            "mode": self.mode,
+            "notes": self.notes,
+            "applied_filters": self.applied_filters,
+            "expansions": self.expansions,
+            "hits": [h.to_json() for h in self.hits],
+        }
+
+
+# ------------------------------------------------------------------------------------ documents
+
+
+@dataclass(frozen=True)
+class _Doc:
+    plan: Plan
+    task: Task
+
+
+def _documents(plans: Sequence[Plan]) -> list[_Doc]:
+    return [_Doc(p, t) for p in plans for t in p.tasks]
+
+
+def _views(doc: _Doc, views: Sequence[str]) -> list[str]:
+    """The texts embedded for one task (see the module docstring for why several)."""
+    out: list[str] = []
+    task = doc.task
+    if "text" in views:
+        out.append(task.text)
+    if "context" in views:
+        section = doc.plan.section(task.section)
+        chapter = doc.plan.chapter(task.chapter)
+        head = "；".join(x for x in (chapter.title if chapter else "", section.title if section else "") if x)
+        out.append(f"{head}：{task.text}" if head else task.text)
+    if "sentences" in views:
+        sentences = split_sentences(task.text)
+        if len(sentences) > 1 or "text" not in views:
+            out.extend(sentences)
+    unique = [v for v in dict.fromkeys(out) if v]
+    return unique or [task.text or " "]
+
+
+def _unit_words(plans: Sequence[Plan]) -> set[str]:
+    words: set[str] = set()
+    for plan in plans:
+        for unit in plan.units:
+            words.add(unit.name)
+            words.update(unit.aliases)
+        for task in plan.tasks:
+            words.update(task.lead_units + task.responsible_units + task.participating_units)
+    return {w for w in words if len(w) >= 2}
+
+
+def source_hash(plans: Sequence[Plan], *, views: Sequence[str], words: Iterable[str]) -> str:
+    """Hash of everything an index depends on besides the model: texts, titles, dictionary, format."""
+    h = hashlib.sha256()
+    h.update(json.dumps({"format": FORMAT_VERSION, "views": list(views)}).encode())
+    for doc in _documents(plans):
+        h.update(
+            json.dumps([doc.plan.id, doc.task.position, _views(doc, views)], ensure_ascii=False).encode()
+        )
+    h.update("\n".join(sorted(words)).encode())
+    return h.hexdigest()
+
+
+def _default_path(path: Path | None, name: str) -> Path | None:
+    if path is not None:
+        return path
+    candidate = _REPO_DATA / name
+    return candidate if candidate.exists() else None
+
+
+def _file_sha(path: Path | None) -> str:
+    if path is None or not path.exists():
+        return ""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ------------------------------------------------------------------------------------ unit lexicon
+
+
+# A unit's body (司法局, 法院, 区委编办 → 委编办) is only matched on its own when it still reads as the
+# name of a body; a truncated name's remainder (街道办事 → 办事) is an ordinary word and must not be.
+_BODY_SUFFIX = re.compile(r"..*(局|委|办|院|室|中心|部|会|所|联|校|处|厅|站|队)$")
+
+
+class _UnitLexicon:
+    """Names by which units can be named in a filter or a query, resolved to canonical names."""
+
+    def __init__(self, plans: Sequence[Plan]) -> None:
+        self.exact: dict[str, set[str]] = {}
+        self.by_kind: dict[str, set[str]] = {}
+        units: dict[str, Unit] = {}
+        for plan in plans:
+            for unit in plan.units:
+                units.setdefault(unit.name, unit)
+            for task in plan.tasks:
+                for name in task.lead_units + task.responsible_units + task.participating_units:
+                    units.setdefault(name, Unit(name, "other"))
+        for unit in units.values():
+            for surface in (unit.name, *unit.aliases):
+                if len(surface) >= 2:
+                    self.exact.setdefault(surface, set()).add(unit.name)
+            if (
+                unit.kind
+                and _BODY_SUFFIX.search(unit.kind)
+                and not unit.collective
+                and unit.type != "collective"
+            ):
+                self.by_kind.setdefault(unit.kind, set()).add(unit.name)
+        self.names = set(units)
+        # Surfaces searched for inside a query, longest first so 区政务服务管理办 beats 政务服务.
+        self.surfaces = sorted(set(self.exact) | set(self.by_kind), key=len, reverse=True)
+
+    def resolve(self, name: str) -> set[str]:
+        name = name.strip()
+        if name in self.exact:
+            return set(self.exact[name])
+        if name in self.by_kind:
+            return set(self.by_kind[name])
+        return {n for n in self.names if name and name in n}
+
+    def find_in(self, query: str) -> tuple[str, set[str]] | None:
+        for surface in self.surfaces:
+            if surface in query:
+                return surface, self.exact.get(surface) or self.by_kind[surface]
+        return None
+
+
+_ROLE_WORDS: tuple[tuple[str, Role], ...] = (
+    ("牵头负责", "lead"),
+    ("牵头", "lead"),
+    ("主责", "lead"),
+    ("负责", "responsible"),
+    ("责任", "responsible"),
+    ("参加", "participating"),
+    ("参与", "participating"),
+    ("配合", "participating"),
+)
+_ROLE_NAMES = {"lead": "牵头单位", "responsible": "责任单位", "participating": "参加单位"}
+
+
+# ------------------------------------------------------------------------------------ engine
+
+
+class SearchEngine:
+    """A loaded search index over the tasks of some plans. Build or load it; do not construct it."""
+
+    def __init__(
+        self,
+        directory: Path,
+        plans: Sequence[Plan],
+        manifest: dict[str, Any],
+        index: faiss.Index,
+        vec_doc: np.ndarray,
+        bm25: bm25s.BM25,
+        tokenizer: ChineseTokenizer,
+        thesaurus: Thesaurus,
+    ) -> None:
+        self.directory = directory
+        self.plans = list(plans)
+        self.manifest = manifest
+        self.model = str(manifest["model"])
+        self._index = index
+        self._vec_doc = vec_doc
+        self._bm25 = bm25
+        self._tokenizer = tokenizer
+        self.thesaurus = thesaurus
+        self._docs = _documents(plans)
+        self._key_to_doc = {(d.plan.id, d.task.position): i for i, d in enumerate(self._docs)}
+        self._units = _UnitLexicon(plans)
+        self._doc_tokens: dict[int, set[str]] = {}
+        self._lock = threading.Lock()
+        self._doc_first_vec = np.full(len(self._docs), -1, dtype=np.int64)
+        for vec_id in range(len(vec_doc) - 1, -1, -1):
+            self._doc_first_vec[vec_doc[vec_id]] = vec_id
+        self._views_per_doc = max(1.0, len(vec_doc) / max(1, len(self._docs)))
+        # Fusion knobs, per instance so the evaluation can measure alternatives on one index.
+        self.rrf_k = RRF_K
+        self.weights = dict(FUSION_WEIGHTS)
+        self.dense_expand = DENSE_EXPAND
+
+    # -------------------------------------------------------------------------------- build/load
+
+    @classmethod
+    def build(
+        cls,
+        plans: Sequence[Plan],
+        directory: Path,
+        *,
+        model: str = DEFAULT_MODEL,
+        thesaurus: Path | None = None,
+        terms: Path | None = None,
+        progress: Progress | None = None,
+        views: Sequence[str] = DEFAULT_VIEWS,
+        index: str = "flat",
+        embed_cache: Path | None = None,
+    ) -> SearchEngine:
+        """Embed and index every task of the plans into ``directory`` (replaced atomically).
+
+        ``views``: which texts are embedded per task (see module docstring); ``index``: "flat"
+        (exact) or "hnsw" (approximate, for very large collections); ``embed_cache``: a directory
+        where vectors are kept by text hash, so rebuilding after small edits embeds only new texts.
+        """
+        report = progress or (lambda _msg, _frac: None)
+        directory = Path(directory)
+        model = normalise_spec(model)
+        unknown = set(views) - set(VIEWS)
+        if unknown or not views:
+            raise ValueError(f"views must be a non-empty subset of {VIEWS}, not {list(views)}")
+        if index not in ("flat", "hnsw"):
+            raise ValueError(f"index must be 'flat' or 'hnsw', not {index!r}")
+        thesaurus = _default_path(thesaurus, "thesaurus.toml")
+        terms = _default_path(terms, "terms.txt")
+        started = time.perf_counter()
+
+        docs = _documents(plans)
+        words = _unit_words(plans) | set(read_terms(terms))
+        tokenizer = ChineseTokenizer(words)
+        report("loading model", 0.0)
+        embedder = get_embedder(model)
+
+        # Dense: every view of every task, each distinct text embedded once.
+        # A task longer than the model's window would be cut silently; such tasks also get one
+        # vector per sentence (max pooling), so their tail stays searchable.
+        report("checking lengths", 0.02)
+        cut = set(embedder.truncated([d.task.text for d in docs])) if "sentences" not in views else set()
+        vec_texts: list[str] = []
+        vec_doc: list[int] = []
+        for i, doc in enumerate(docs):
+            doc_views = [*views, "sentences"] if i in cut else views
+            for text in _views(doc, doc_views):
+                vec_texts.append(text)
+                vec_doc.append(i)
+        unique = list(dict.fromkeys(vec_texts))
+        cache = _EmbeddingCache(embed_cache, embedder.name) if embed_cache else None
+        vectors_by_text: dict[str, np.ndarray] = cache.get_many(unique) if cache else {}
+        todo = [t for t in unique if t not in vectors_by_text]
+        truncated = embedder.truncated(todo) if todo else []  # sentences still too long for the model
+        batch = 512
+        for start in range(0, len(todo), batch):
+            chunk = todo[start : start + batch]
+            for text, vec in zip(chunk, embedder.embed_passages(chunk), strict=True):
+                vectors_by_text[text] = vec
+            report("embedding", 0.05 + 0.8 * min(1.0, (start + len(chunk)) / max(1, len(todo))))
+        if cache:
+            cache.put_many({t: vectors_by_text[t] for t in todo})
+        dim = embedder.dim
+        matrix = (
+            np.stack([vectors_by_text[t] for t in vec_texts]).astype(np.float32)
+            if vec_texts
+            else np.zeros((0, dim), np.float32)
+        )
+        embedded_at = time.perf_counter()
+
+        report("indexing", 0.86)
+        if index == "hnsw":
+            hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = 80
+            faiss_index: faiss.Index = hnsw
+        else:
+            faiss_index = faiss.IndexFlatIP(dim)
+        if len(matrix):
+            faiss_index.add(matrix)
+
+        report("lexical index", 0.92)
+        corpus_tokens = [tokenizer.tokens(d.task.text) or ["∅"] for d in docs]
+        bm25 = bm25s.BM25()
+        if corpus_tokens:
+            bm25.index(corpus_tokens, show_progress=False)
+
+        manifest: dict[str, Any] = {
+            "format": FORMAT_VERSION,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "model": model,
+            "dimension": dim,
+            "count": len(docs),
+            "vectors": len(vec_texts),
+            "unique_texts": len(unique),
+            "embedded": len(todo),
+            "chunked_tasks": len(cut),
+            "truncated_by_model": len(truncated),
+            "views": list(views),
+            "index": index,
+            "source_hash": source_hash(plans, views=views, words=words),
+            "plans": [{"id": p.id, "sha256": p.sha256, "tasks": len(p.tasks)} for p in plans],
+            "terms": {"path": str(terms) if terms else "", "sha256": _file_sha(terms)},
+            "thesaurus": {"path": str(thesaurus) if thesaurus else "", "sha256": _file_sha(thesaurus)},
+            "seconds": {
+                "embed": round(embedded_at - started, 3),
+                "total": round(time.perf_counter() - started, 3),
+            },
+        }
+
+        report("writing", 0.96)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+        try:
+            faiss.write_index(faiss_index, str(tmp / "dense.faiss"))
+            np.save(tmp / "vec_doc.npy", np.asarray(vec_doc, dtype=np.int32))
+            (tmp / "docs.json").write_text(
+                json.dumps([[d.plan.id, d.task.position] for d in docs], ensure_ascii=False), encoding="utf-8"
+            )
+            bm25.save(str(tmp / "bm25"), show_progress=False)
+            (tmp / "userdict.txt").write_text("\n".join(tokenizer.words) + "\n", encoding="utf-8")
+            if thesaurus is not None and thesaurus.exists():
+                shutil.copyfile(thesaurus, tmp / "thesaurus.toml")
+            manifest["seconds"]["total"] = round(time.perf_counter() - started, 3)
+            (tmp / "manifest.json").write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
+            if directory.exists():
+                old = directory.with_name(f".{directory.name}-old-{os.getpid()}")
+                directory.rename(old)
+                tmp.rename(directory)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                tmp.rename(directory)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        report("done", 1.0)
+        engine = cls(
+            directory,
+            plans,
+            manifest,
+            faiss_index,
+            np.asarray(vec_doc, dtype=np.int32),
+            bm25,
+            tokenizer,
+            Thesaurus.load(thesaurus),
+        )
+        engine.notes_at_build = [
+            *([f"{len(cut)} 个任务超过模型最大长度，已另按句子建立向量（取最大值）"] if cut else []),
+            *([f"模型仍截断了 {len(truncated)} 段文本（单句超过模型最大长度）"] if truncated else []),
+        ]
+        return engine
+
+    notes_at_build: list[str] = []  # noqa: RUF012 - replaced per instance by build()
+
+    @staticmethod
+    def read_manifest(directory: Path) -> dict[str, Any]:
+        path = Path(directory) / "manifest.json"
+        if not path.exists():
+            raise IndexMissingError(f"no search index in {directory} (build it: policykg build)")
+        try:
+            manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CorruptIndexError(f"{path} is unreadable ({exc}); rebuild the index") from exc
+        for key in ("format", "model", "dimension", "count", "source_hash", "views"):
+            if key not in manifest:
+                raise CorruptIndexError(f"{path} lacks {key!r}; rebuild the index")
+        return manifest
+
+    @classmethod
+    def is_current(cls, directory: Path, plans: Sequence[Plan], model: str | None = None) -> bool:
+        """True when the index in directory was built from these plans, terms and this model."""
+        try:
+            manifest = cls.read_manifest(directory)
+        except SearchIndexError:
+            return False
+        return not cls._staleness(Path(directory), manifest, plans, model)
+
+    @staticmethod
+    def _staleness(
+        directory: Path, manifest: dict[str, Any], plans: Sequence[Plan], model: str | None
+    ) -> str:
+        """Why an index cannot serve these plans/model ("" when it can)."""
+        if manifest.get("format") != FORMAT_VERSION:
+            return f"index format {manifest.get('format')} is not {FORMAT_VERSION}"
+        if model is not None and normalise_spec(model) != manifest["model"]:
+            return f"index was built with model {manifest['model']!r}, not {normalise_spec(model)!r}"
+        for name in ("dense.faiss", "vec_doc.npy", "docs.json", "bm25", "userdict.txt"):
+            if not (directory / name).exists():
+                return f"{name} is missing"
+        terms = manifest.get("terms", {})
+        terms_path = Path(terms["path"]) if terms.get("path") else None
+        if terms_path is not None and terms_path.exists():
+            if _file_sha(terms_path) != terms.get("sha256"):
+                return f"terms file {terms_path} changed"
+            words = _unit_words(plans) | set(read_terms(terms_path))
+        elif terms_path is not None:
+            # The terms file moved away (e.g. an installed build): trust the dictionary indexed with.
+            words = _unit_words(plans) | set((directory / "userdict.txt").read_text(encoding="utf-8").split())
+        else:
+            words = _unit_words(plans)
+        if source_hash(plans, views=manifest["views"], words=words) != manifest["source_hash"]:
+            return "the plans' tasks (or the term dictionary) changed since the index was built"
+        return ""
+
+    @classmethod
+    def load(cls, directory: Path, plans: Sequence[Plan], *, model: str | None = None) -> SearchEngine:
+        """Open an index without re-embedding anything.
+
+        Raises ``IndexMissingError`` / ``CorruptIndexError`` when there is no usable index,
+        ``ModelMismatchError`` when ``model`` is given and the index was built with another one
+        (vectors of two models are not comparable), ``StaleIndexError`` when the plans changed.
+        """
+        directory = Path(directory)
+        manifest = cls.read_manifest(directory)
+        if model is not None and normalise_spec(model) != manifest["model"]:
+            raise ModelMismatchError(
+                f"the search index in {directory} was built with model {manifest['model']!r}; "
+                f"it cannot answer queries embedded with {normalise_spec(model)!r}. "
+                "Rebuild the index with that model, or query with the index's model."
+            )
+        why = cls._staleness(directory, manifest, plans, None)
+        if why:
+            cls_err = CorruptIndexError if "missing" in why else StaleIndexError
+            raise cls_err(f"search index in {directory} cannot be used: {why}; rebuild it")
+        try:
+            index = faiss.read_index(str(directory / "dense.faiss"))
+            vec_doc = np.load(directory / "vec_doc.npy")
+            bm25 = bm25s.BM25.load(str(directory / "bm25"), show_progress=False, verbosity=0)
+            docs = json.loads((directory / "docs.json").read_text(encoding="utf-8"))
+        except Exception as exc:
+            raise CorruptIndexError(f"search index in {directory} is damaged ({exc}); rebuild it") from exc
+        expected = [[d.plan.id, d.task.position] for d in _documents(plans)]
+        if (
+            docs != expected
+            or index.ntotal != len(vec_doc)
+            or index.d != manifest["dimension"]
+            or (len(vec_doc) and int(vec_doc.max()) >= len(expected))
+        ):
+            raise CorruptIndexError(f"search index in {directory} does not match its manifest; rebuild it")
+        words = (directory / "userdict.txt").read_text(encoding="utf-8").split()
+        thesaurus_path = Path(manifest.get("thesaurus", {}).get("path") or directory / "thesaurus.toml")
+        if not thesaurus_path.exists():
+            thesaurus_path = directory / "thesaurus.toml"
+        return cls(
+            directory,
+            plans,
+            manifest,
+            index,
+            vec_doc,
+            bm25,
+            ChineseTokenizer(words),
+            Thesaurus.load(thesaurus_path),
+        )
+
+    # -------------------------------------------------------------------------------- retrieval
+
+    @property
+    def embedder(self) -> Any:
+        return get_embedder(self.model)
+
+    def _allowed(self, filters: Filters, applied: dict[str, Any], notes: list[str]) -> np.ndarray | None:
+        """Boolean mask over documents, or None when nothing restricts."""
+        if filters.is_empty():
+            return None
+        mask = np.ones(len(self._docs), dtype=bool)
+        for role in (*ROLES, None):
+            value = getattr(filters, role or "unit")
+            if value is None:
+                continue
+            names = self._units.resolve(value)
+            key = role or "unit"
+            applied[key] = {"value": value, "units": sorted(names), **applied.get(key, {})}
+            if not names:
+                notes.append(f"未找到单位“{value}”，没有任务符合该条件")
+            roles: tuple[Role, ...] = (role,) if role else ROLES
+            mask &= np.fromiter(
+                (any(u in names for r in roles for u in d.task.units(r)) for d in self._docs),
+                bool,
+                len(self._docs),
+            )
+        if filters.chapter is not None:
+            applied["chapter"] = filters.chapter
+            mask &= np.fromiter(
+                (d.task.chapter == filters.chapter for d in self._docs), bool, len(self._docs)
+            )
+        if filters.year is not None:
+            applied["year"] = filters.year
+            mask &= np.fromiter(
+                (any(x.date.year == filters.year for x in d.task.deadlines) for d in self._docs),
+                bool,
+                len(self._docs),
+            )
+        if filters.plan is not None:
+            applied["plan"] = filters.plan
+            if filters.plan not in {p.id for p in self.plans}:
+                notes.append(f"没有编号为“{filters.plan}”的规划")
+            mask &= np.fromiter((d.plan.id == filters.plan for d in self._docs), bool, len(self._docs))
+        return mask
+
+    def _unit_from_query(
+        self, query: str, filters: Filters, applied: dict[str, Any], notes: list[str]
+    ) -> tuple[str, Filters]:
+        """Recognise a unit named in the query; make it a filter and remove it from the text."""
+        found = self._units.find_in(query)
+        if not found:
+            return query, filters
+        surface, _names = found
+        start = query.index(surface)
+        after = query[start + len(surface) :]
+        role: Role | None = None
+        role_word = ""
+        for word, r in _ROLE_WORDS:
+            if after.startswith(word) or after.lstrip("的").startswith(word):
+                role, role_word = r, word
+                break
+        removed = surface + (after[: after.index(role_word) + len(role_word)] if role_word else "")
+        rest = query[:start] + query[start + len(removed) :]
+        rest = re.sub(r"^[的和及与，,、\s]+|[的和及与，,、\s]+$", "", rest.replace(surface, ""))
+        rest = re.sub(r"^的", "", rest).strip()
+        key = role or "unit"
+        if getattr(filters, key) is not None:
+            return query, filters  # an explicit filter on that role wins; leave the query alone
+        filters = Filters(**{**filters.__dict__, key: surface})
+        applied[key] = {"from_query": True}
+        label = _ROLE_NAMES[role] if role else "任一角色"
+        notes.append(f"查询中的“{surface}”已作为单位筛选条件（{label}），并从检索词中去除")
+        return rest, filters
+
+    def _bm25_scores(self, tokens: list[str], expansion: list[str]) -> np.ndarray:
+        scores = np.zeros(len(self._docs), dtype=np.float32)
+        known = self._bm25.vocab_dict
+        tokens = [t for t in tokens if t in known]
+        expansion = [t for t in expansion if t in known and t not in tokens]
+        if tokens:
+            scores += self._bm25.get_scores(tokens)
+        if expansion:
+            scores += EXPANSION_WEIGHT * self._bm25.get_scores(expansion)
+        return scores
+
+    def _dense_scores(self, query_vec: np.ndarray, k_docs: int, mask: np.ndarray | None) -> dict[int, float]:
+        """Best view score per document for the k_docs best documents (max pooling over views)."""
+        if self._index.ntotal == 0 or k_docs <= 0:
+            return {}
+        k_vec = min(self._index.ntotal, int(k_docs * self._views_per_doc * 2) + 16)
+        params = None
+        if mask is not None:
+            allowed_docs = np.flatnonzero(mask)
+            if len(allowed_docs) == 0:
+                return {}
+            vec_ids = np.flatnonzero(mask[self._vec_doc]).astype(np.int64)
+            k_vec = min(k_vec, len(vec_ids))
+            selector = faiss.IDSelectorBatch(vec_ids)
+            params = (
+                _faiss.SearchParametersHNSW(sel=selector, efSearch=max(64, k_vec))
+                if isinstance(self._index, faiss.IndexHNSW)
+                else _faiss.SearchParameters(sel=selector)
+            )
+        elif isinstance(self._index, faiss.IndexHNSW):
+            params = _faiss.SearchParametersHNSW(efSearch=max(64, k_vec))
+        sims, ids = self._index.search(query_vec.reshape(1, -1).astype(np.float32), k_vec, params=params)
+        best: dict[int, float] = {}
+        for sim, vec_id in zip(sims[0], ids[0], strict=True):
+            if vec_id < 0:
+                continue
+            doc = int(self._vec_doc[vec_id])
+            if doc not in best:
+                best[doc] = float(sim)
+        return dict(sorted(best.items(), key=lambda kv: -kv[1])[:k_docs])
+
+    def search(
+        self, query: str, *, top: int = 10, mode: str = "hybrid", filters: Filters | None = None
+    ) -> SearchResult:
+        """Tasks best matching a query, with explanations (see ``Hit``)."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        notes: list[str] = []
+        applied: dict[str, Any] = {}
+        filters = filters or Filters()
+        text, filters = self._unit_from_query(query.strip(), filters, applied, notes)
+        mask = self._allowed(filters, applied, notes)
+        result = SearchResult(
+            query=query, mode=mode, hits=[], notes=notes, applied_filters=applied, query_text=text
+        )
+        if mask is not None and not mask.any():
+            notes.append("没有任务符合筛选条件")
+            return result
+        expansions = self.thesaurus.expand(text)
+        result.expansions = {k: list(v) for k, v in expansions}
+        if expansions:
+            notes.append("同义扩展：" + "；".join(f"{k}→{'、'.join(v)}" for k, v in expansions))
+        tokens = self._tokenizer.tokens(text)
+        expansion_tokens = [
+            t for _, terms in expansions for term in terms for t in self._tokenizer.tokens(term)
+        ]
+        if not tokens and not expansion_tokens and not text.strip():
+            # Nothing left to rank by (e.g. "区司法局牵头的任务"): list the filtered tasks in order.
+            docs = np.flatnonzero(mask) if mask is not None else np.arange(len(self._docs))
+            notes.append("检索词为空，按文件顺序列出符合筛选条件的任务")
+            result.hits = [self._hit(int(i), 0.0, {}, []) for i in docs[:top]]
+            return result
+
+        pool = max(100, top * 5)
+        ranked: dict[str, list[tuple[int, float]]] = {}
+        if mode in ("bm25", "hybrid"):
+            scores = self._bm25_scores(tokens, expansion_tokens)
+            if mask is not None:
+                scores = np.where(mask, scores, 0.0)
+            positive = np.flatnonzero(scores > 0)
+            order = positive[np.argsort(-scores[positive], kind="stable")][:pool]
+            ranked["bm25"] = [(int(i), float(scores[i])) for i in order]
+        if mode in ("dense", "hybrid"):
+            dense_query = text if text.strip() else query
+            if self.dense_expand and expansions:
+                dense_query += " " + " ".join(dict.fromkeys(t for _, terms in expansions for t in terms))
+            qvec = self.embedder.embed_queries([dense_query])[0]
+            ranked["dense"] = list(self._dense_scores(qvec, pool, mask).items())
+
+        fused: dict[int, float] = {}
+        explain: dict[int, dict[str, dict[str, float | int]]] = {}
+        for name, items in ranked.items():
+            for rank, (doc, score) in enumerate(items, start=1):
+                explain.setdefault(doc, {})[name] = {"rank": rank, "score": round(score, 6)}
+                fused[doc] = fused.get(doc, 0.0) + (
+                    self.weights[name] / (self.rrf_k + rank) if mode == "hybrid" else score
+                )
+        order_docs = sorted(fused, key=lambda d: (-fused[d], d))[:top]
+        highlight = list(dict.fromkeys(tokens + expansion_tokens))
+        result.hits = [self._hit(d, fused[d], explain[d], highlight) for d in order_docs]
+        if not result.hits:
+            notes.append("没有找到相关任务")
+        return result
+
+    def scores_for(self, query: str, top: int = 100) -> dict[tuple[str, int], float]:
+        """Hybrid scores of the best ``top`` tasks, keyed by (plan id, task position) — for SPARQL."""
+        hits = self.search(query, top=top, mode="hybrid").hits
+        return {(h.plan, h.position): h.score for h in hits}
+
+    def similar(self, plan_id: str, task_position: int, top: int = 10) -> SearchResult:
+        """Tasks (in any loaded plan) whose dense vectors are closest to a given task's own text."""
+        doc = self._key_to_doc.get((plan_id, task_position))
+        if doc is None:
+            raise KeyError(f"no task at position {task_position} in plan {plan_id!r}")
+        vec_id = int(self._doc_first_vec[doc])
+        vec = np.asarray(self._index.reconstruct(vec_id), dtype=np.float32)
+        mask = np.ones(len(self._docs), dtype=bool)
+        mask[doc] = False
+        scores = self._dense_scores(vec, top, mask)
+        source = self._docs[doc].task
+        hits = [
+            self._hit(d, s, {"dense": {"rank": r, "score": round(s, 6)}}, self._tokenizer.tokens(source.text))
+            for r, (d, s) in enumerate(scores.items(), start=1)
+        ]
+        return SearchResult(query=source.text, mode="dense", hits=hits, query_text=source.text)
+
+    # -------------------------------------------------------------------------------- explain
+
+    def _hit(
+        self, doc_id: int, score: float, matched_by: dict[str, dict[str, float | int]], terms: list[str]
+    ) -> Hit:
+        doc = self._docs[doc_id]
+        task, plan = doc.task, doc.plan
+        present = [t for t in terms if t and t in task.text]
+        spans = term_spans(task.text, present)
+        section = plan.section(task.section)
+        chapter = plan.chapter(task.chapter)
+        return Hit(
+            plan=plan.id,
+            position=task.position,
+            task=task.label,
+            score=score,
+            text=task.text,
+            chapter=task.chapter,
+            chapter_title=chapter.title if chapter else "",
+            section=task.section,
+            section_label=section.label if section else "",
+            section_title=section.title if section else "",
+            lead_units=task.lead_units,
+            responsible_units=task.responsible_units,
+            participating_units=task.participating_units,
+            deadlines=[{"date": d.date.isoformat(), "wording": d.wording} for d in task.deadlines],
+            matched_by=matched_by,
+            matched_terms=sorted({s[2] for s in spans}, key=lambda t: task.text.find(t)),
+            spans=spans,
+        )
+
+
+class _EmbeddingCache:
+    """Vectors by (model, text hash) in one directory, so unchanged texts are never embedded twice."""
+
+    def __init__(self, directory: Path, model: str) -> None:
+        tag = hashlib.sha256(model.encode()).hexdigest()[:16]
+        self.path = Path(directory) / f"embeddings-{tag}.npz"
+        self._data: dict[bytes, np.ndarray] | None = None
+
+    @staticmethod
+    def _key(text: str) -> bytes:
+        return hashlib.sha1(text.encode("utf-8")).digest()
+
+    def _load(self) -> dict[bytes, np.ndarray]:
+        if self._data is None:
+            self._data = {}
+            if self.path.exists():
+                with np.load(self.path) as z:
+                    keys, vecs = z["keys"], z["vectors"]
+                self._data = {bytes(k): v for k, v in zip(keys, vecs, strict=True)}
+        return self._data
+
+    def get_many(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
+        data = self._load()
+        return {t: data[k] for t in texts if (k := self._key(t)) in data}
+
+    def put_many(self, vectors: dict[str, np.ndarray]) -> None:
+        if not vectors:
+            return
+        data = self._load()
+        data.update({self._key(t): v for t, v in vectors.items()})
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keys = np.array(list(data), dtype="S20")
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=keys, vectors=np.stack(list(data.values())).astype(np.float32))
+        tmp.replace(self.path)
