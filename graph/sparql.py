@@ -826,9 +826,9 @@ def _tsv(r: QueryResult) -> bytes:
 
 def _rdf(fmt: ox.RdfFormat) -> Callable[[QueryResult], bytes]:
     def write(r: QueryResult) -> bytes:
-        prefixes = PREFIXES if fmt == ox.RdfFormat.TURTLE else None
-        data = ox.serialize(r.triples, format=fmt, prefixes=prefixes)
-        return data or b""
+        prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+        data = ox.serialize(r.triples, format=fmt, prefixes=prefixes) or b""
+        return data if not data or data.endswith(b"\n") else data + b"\n"
 
     return write
 
@@ -920,6 +920,8 @@ FORMATS: dict[str, Format] = {
     "tsv": Format("tsv", "text/tab-separated-values", _TABULAR, _tsv),
     "turtle": Format("turtle", "text/turtle", ("graph",), _rdf(ox.RdfFormat.TURTLE)),
     "ntriples": Format("ntriples", "application/n-triples", ("graph",), _rdf(ox.RdfFormat.N_TRIPLES)),
+    "rdfxml": Format("rdfxml", "application/rdf+xml", ("graph",), _rdf(ox.RdfFormat.RDF_XML)),
+    "jsonld": Format("jsonld", "application/ld+json", ("graph",), _rdf(ox.RdfFormat.JSON_LD)),
     "table": Format("table", "text/plain", ("select", "ask", "graph"), _table),
 }
 #: Other names accepted for ``format=`` / ``--format``.
@@ -929,6 +931,8 @@ FORMAT_ALIASES = {
     "ttl": "turtle",
     "nt": "ntriples",
     "n-triples": "ntriples",
+    "rdf": "rdfxml",
+    "json-ld": "jsonld",
     "text": "table",
     "txt": "table",
 }

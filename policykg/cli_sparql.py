@@ -1,0 +1,331 @@
+"""CLI commands for SPARQL: ``sparql``, ``queries``, ``serve`` and ``describe``.
+
+Every query goes through :class:`graph.sparql.SparqlEngine`, so the CLI has the same time limit,
+result cap and refusals as the endpoint: a user who copies a query from the terminal into the
+endpoint (or back) gets the same answer or the same one-line error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from graph.namespaces import PREFIXES
+from graph.queries import get_query, list_queries
+from graph.sparql import (
+    DEFAULT_LIMIT,
+    FORMAT_ALIASES,
+    FORMATS,
+    QueryResult,
+    SparqlEngine,
+    SparqlError,
+    display,
+    scorer_for_build,
+    store_path_of,
+    text_table,
+)
+
+ONTOLOGY = Path(__file__).resolve().parent.parent / "graph" / "ontology.ttl"
+_FORMAT_CHOICES = sorted({*FORMATS, *FORMAT_ALIASES})
+
+
+def register(subparsers: Any) -> None:
+    """Add the SPARQL commands to ``policykg``'s sub-command parser."""
+    p = subparsers.add_parser(
+        "sparql",
+        help="run a SPARQL query: a canned query name, a .rq file, '-' for stdin, or query text",
+        description="Prefixes pk:, pkid:, org:, dcterms:, rdf:, rdfs:, skos:, xsd: are predeclared. "
+        'Search inside SPARQL: pk:searchScore(?task, "数据共享", 20).',
+    )
+    p.add_argument("query", metavar="QUERY_OR_FILE_OR_NAME")
+    p.add_argument(
+        "--format", "-f", default="table", choices=_FORMAT_CHOICES, help="output format (default: table)"
+    )
+    p.add_argument(
+        "--timeout", type=float, default=None, metavar="S", help="time limit in seconds (default: 10)"
+    )
+    p.add_argument(
+        "--limit", type=int, default=None, metavar="N", help=f"row cap (default: {DEFAULT_LIMIT:,})"
+    )
+    p.add_argument("--output", "-o", metavar="FILE", help="write the result here instead of stdout")
+    p.set_defaults(func=cmd_sparql)
+
+    p = subparsers.add_parser("queries", help="list the canned SPARQL queries")
+    p.add_argument("--json", action="store_true", help="machine-readable, with the query text")
+    p.set_defaults(func=cmd_queries)
+
+    p = subparsers.add_parser("serve", help="serve a read-only SPARQL endpoint at /sparql")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7878)
+    p.add_argument(
+        "--timeout", type=float, default=None, metavar="S", help="per-query time limit (default: 10)"
+    )
+    p.add_argument(
+        "--limit", type=int, default=None, metavar="N", help=f"row cap (default: {DEFAULT_LIMIT:,})"
+    )
+    p.add_argument("--workers", type=int, default=2, help="query worker processes (default: 2)")
+    p.add_argument("--verbose", action="store_true", help="log each request")
+    p.set_defaults(func=cmd_serve)
+
+    p = subparsers.add_parser(
+        "describe",
+        help="ontology term (pk:leads), IRI or label (区司法局): labels, comments, domain, range, triples",
+    )
+    p.add_argument("term", metavar="TERM")
+    p.add_argument("--format", "-f", default="table", choices=["table", "turtle", "json"])
+    p.set_defaults(func=cmd_describe)
+
+
+def _fail(message: str) -> int:
+    print(f"policykg: error: {message}", file=sys.stderr)
+    return 2
+
+
+def resolve_query(arg: str) -> str:
+    """Query text for a canned query name, a file path, '-' (stdin) or the query itself."""
+    if arg == "-":
+        return sys.stdin.read()
+    try:
+        return get_query(arg).text
+    except KeyError:
+        pass
+    path = Path(arg)
+    if len(arg) < 4096 and "\n" not in arg and path.is_file():
+        return path.read_text(encoding="utf-8")
+    if "{" in arg or arg.strip().upper().startswith(
+        ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE", "PREFIX", "BASE")
+    ):
+        return arg
+    names = [q.name for q in list_queries()]
+    close = difflib.get_close_matches(arg, names, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; `policykg queries` lists the names"
+    raise ValueError(f"{arg!r} is not a canned query, a file or a SPARQL query{hint}")
+
+
+def _config_value(args: argparse.Namespace, build: Any, name: str, default: Any) -> Any:
+    value = getattr(args, name, None)
+    if value is not None:
+        return value
+    return getattr(
+        getattr(build, "config", None), {"timeout": "query_timeout", "limit": "result_limit"}[name], default
+    )
+
+
+def _engine(args: argparse.Namespace, build: Any, workers: int = 1) -> SparqlEngine:
+    return SparqlEngine(
+        store_path_of(build),
+        timeout=_config_value(args, build, "timeout", 10.0),
+        limit=_config_value(args, build, "limit", DEFAULT_LIMIT),
+        workers=workers,
+        scorer=scorer_for_build(build),
+    )
+
+
+def _write(data: bytes, output: str | None) -> None:
+    if output:
+        Path(output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+def cmd_sparql(args: argparse.Namespace) -> int:
+    from policykg.cli import open_build
+
+    try:
+        text = resolve_query(args.query)
+    except (ValueError, OSError) as e:
+        return _fail(str(e))
+    fmt = FORMAT_ALIASES.get(args.format, args.format)
+    build = open_build(args)
+    try:
+        with _engine(args, build) as engine:
+            result = engine.query(text)
+    except SparqlError as e:
+        return _fail(str(e))
+    if fmt != "table" and result.kind not in FORMATS[fmt].kinds:
+        fmt = "turtle" if result.kind == "graph" else "json"
+        print(f"policykg: {args.format} cannot carry this result; writing {fmt}", file=sys.stderr)
+    _write(result.serialize(fmt), args.output)
+    if result.truncated and fmt != "table":
+        print(f"policykg: {result.note}", file=sys.stderr)
+    return 0
+
+
+def cmd_queries(args: argparse.Namespace) -> int:
+    queries = list_queries()
+    if args.json:
+        json.dump([q.as_dict() for q in queries], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(
+        text_table(
+            ["name", "标题", "title", "form"], ([q.name, q.title_zh, q.title_en, q.form] for q in queries)
+        )
+    )
+    print("\nrun one with `policykg sparql NAME`; its text is in graph/queries/NAME.rq")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from policykg.cli import open_build
+    from policykg.server import serve
+
+    build = open_build(args)
+    try:
+        serve(
+            build,
+            args.host,
+            args.port,
+            timeout=_config_value(args, build, "timeout", 10.0),
+            limit=_config_value(args, build, "limit", DEFAULT_LIMIT),
+            workers=args.workers,
+            verbose=args.verbose,
+        )
+    except OSError as e:
+        return _fail(f"cannot serve on {args.host}:{args.port}: {e.strerror or e}")
+    except SparqlError as e:
+        return _fail(str(e))
+    return 0
+
+
+# --- describe -----------------------------------------------------------------------------------
+
+
+def expand(term: str) -> str | None:
+    """A full IRI for ``<iri>``, ``http…`` or a CURIE with a known prefix; None for anything else."""
+    t = term.strip()
+    if t.startswith("<") and t.endswith(">"):
+        return t[1:-1]
+    if t.startswith(("http://", "https://", "urn:")):
+        return t
+    prefix, sep, local = t.partition(":")
+    if sep and prefix in PREFIXES:
+        return PREFIXES[prefix] + local
+    return None
+
+
+def ontology_entry(iri: str) -> dict[str, Any] | None:
+    """What the ontology says about ``iri``: types, labels and comments by language, domain, range."""
+    from rdflib import Graph, URIRef
+
+    g = Graph()
+    g.parse(ONTOLOGY, format="turtle")
+    node = URIRef(iri)
+    if (node, None, None) not in g:
+        return None
+    entry: dict[str, Any] = {"iri": iri}
+    names = {
+        "type": "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+        "label": "http://www.w3.org/2000/01/rdf-schema#label",
+        "comment": "http://www.w3.org/2000/01/rdf-schema#comment",
+        "domain": "http://www.w3.org/2000/01/rdf-schema#domain",
+        "range": "http://www.w3.org/2000/01/rdf-schema#range",
+        "subClassOf": "http://www.w3.org/2000/01/rdf-schema#subClassOf",
+    }
+    for key, pred in names.items():
+        values = []
+        for o in g.objects(node, URIRef(pred)):
+            lang = getattr(o, "language", None)
+            values.append(f"{o}@{lang}" if lang else _short(str(o)))
+        if values:
+            entry[key] = sorted(values)
+    subclasses = sorted(_short(str(s)) for s in g.subjects(URIRef(names["subClassOf"]), node))
+    if subclasses:
+        entry["subClasses"] = subclasses
+    return entry
+
+
+def _short(iri: str) -> str:
+    for p, ns in PREFIXES.items():
+        if iri.startswith(ns):
+            return f"{p}:{iri[len(ns) :]}"
+    if iri.startswith("http://www.w3.org/2002/07/owl#"):
+        return "owl:" + iri.rsplit("#", 1)[1]
+    return iri
+
+
+def _literal(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    from policykg.cli import open_build
+
+    iri = expand(args.term)
+    entry = ontology_entry(iri) if iri else None
+    build = open_build(args)
+    try:
+        with _engine(args, build) as engine:
+            if entry is not None:  # an ontology term: how much the build uses it
+                p = f"<{iri}>"
+                n = engine.query(
+                    f"SELECT ?triples ?instances WHERE {{ {{ SELECT (COUNT(*) AS ?triples) WHERE {{ ?s {p} ?o }} }} "
+                    f"{{ SELECT (COUNT(DISTINCT ?x) AS ?instances) WHERE {{ ?x rdf:type {p} }} }} }}"
+                ).records()[0]
+                entry["usage"] = {"triples": int(n["triples"]), "instances": int(n["instances"])}
+                return _print_entry(entry, args.format)
+            if iri is None:  # a label: every resource that carries it
+                subjects = [
+                    r["s"]
+                    for r in engine.query(
+                        "SELECT DISTINCT ?s WHERE { { ?s rdfs:label ?l } UNION { ?s skos:altLabel ?l } "
+                        f"UNION {{ ?s dcterms:identifier ?l }} FILTER(STR(?l) = {_literal(args.term)}) }} "
+                        "ORDER BY ?s"
+                    ).records()
+                ]
+                if not subjects:
+                    return _fail(f"nothing is labelled {args.term!r}; give a CURIE (pk:leads) or an IRI")
+            else:
+                subjects = [iri]
+            values = " ".join(f"<{s}>" for s in subjects)
+            result = engine.query(f"DESCRIBE {values}")
+    except SparqlError as e:
+        return _fail(str(e))
+    if not result.triples:
+        return _fail(f"nothing is known about {args.term!r} in the ontology or the build")
+    return _print_graph(result, args.format)
+
+
+def _print_entry(entry: dict[str, Any], fmt: str) -> int:
+    if fmt == "json":
+        json.dump(entry, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if fmt == "turtle":
+        from rdflib import Graph, URIRef
+
+        g = Graph()
+        g.parse(ONTOLOGY, format="turtle")
+        out = Graph()
+        for p, iri in PREFIXES.items():
+            out.bind(p, iri)
+        for t in g.triples((URIRef(entry["iri"]), None, None)):
+            out.add(t)
+        sys.stdout.write(out.serialize(format="turtle"))
+        return 0
+    print(f"{_short(entry['iri'])}  <{entry['iri']}>")
+    for key in ("type", "label", "comment", "domain", "range", "subClassOf", "subClasses"):
+        for v in entry.get(key, []):
+            print(f"  {key:<11} {v}")
+    usage = entry["usage"]
+    print(
+        f"  {'in build':<11} {usage['triples']} triples use it as predicate; {usage['instances']} instances"
+    )
+    return 0
+
+
+def _print_graph(result: QueryResult, fmt: str) -> int:
+    if fmt == "turtle":
+        _write(result.serialize("turtle"), None)
+    elif fmt == "json":
+        json.dump(result.records(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        rows = sorted((display(t.subject), display(t.predicate), display(t.object)) for t in result.triples)
+        print(text_table(["subject", "predicate", "object"], rows, max_width=70))
+    return 0
