@@ -40,6 +40,11 @@ def zh(text: str) -> Literal:
     return Literal(text, lang="zh")
 
 
+def string(text: str) -> Literal:
+    """An explicit xsd:string: what Oxigraph returns for a plain literal (RDF 1.1), so rdflib agrees."""
+    return Literal(text, datatype=XSD.string)
+
+
 def new_graph() -> Graph:
     g = Graph()
     for prefix, iri in ns.PREFIXES.items():
@@ -57,7 +62,7 @@ def _add_unit(g: Graph, plan: Plan, unit: Unit) -> URIRef:
     g.add((u, SKOS.prefLabel, zh(unit.name)))
     for alias in unit.aliases:
         g.add((u, SKOS.altLabel, zh(alias)))
-    g.add((u, PK.unitType, Literal(unit.type)))
+    g.add((u, PK.unitType, string(unit.type)))
     g.add((u, ORG.subOrganizationOf, URIRef(ns.government_iri(gov_id(plan)))))
     kind = URIRef(ns.unit_kind_iri(unit.kind))
     g.add((u, PK.kind, kind))
@@ -72,10 +77,10 @@ def add_plan(g: Graph, plan: Plan) -> None:
     g.add((p, RDF.type, PK.Plan))
     g.add((p, DCTERMS.title, zh(plan.title or plan.source)))
     g.add((p, RDFS.label, zh(plan.title or plan.source)))
-    g.add((p, DCTERMS.identifier, Literal(plan.id)))
-    g.add((p, DCTERMS.source, Literal(plan.source)))
+    g.add((p, DCTERMS.identifier, string(plan.id)))
+    g.add((p, DCTERMS.source, string(plan.source)))
     if plan.sha256:
-        g.add((p, PK.sha256, Literal(plan.sha256)))
+        g.add((p, PK.sha256, string(plan.sha256)))
     if plan.status:
         g.add((p, PK.status, zh(plan.status)))
     if plan.period_start:
@@ -90,7 +95,7 @@ def add_plan(g: Graph, plan: Plan) -> None:
         cu = URIRef(ns.chapter_iri(plan.id, c.number))
         g.add((cu, RDF.type, PK.Chapter))
         g.add((cu, PK.number, Literal(c.number, datatype=XSD.integer)))
-        g.add((cu, PK.label, Literal(c.label)))
+        g.add((cu, PK.label, string(c.label)))
         g.add((cu, DCTERMS.title, zh(c.title)))
         g.add((cu, RDFS.label, zh(c.title)))
         g.add((cu, PK.inPlan, p))
@@ -99,7 +104,7 @@ def add_plan(g: Graph, plan: Plan) -> None:
         g.add((su, RDF.type, PK.Section))
         g.add((su, PK.number, Literal(s.position, datatype=XSD.integer)))
         g.add((su, PK.position, Literal(s.position, datatype=XSD.integer)))
-        g.add((su, PK.label, Literal(s.label)))
+        g.add((su, PK.label, string(s.label)))
         if s.printed_number is not None:
             g.add((su, PK.printedNumber, Literal(s.printed_number, datatype=XSD.integer)))
         g.add((su, DCTERMS.title, zh(s.title)))
@@ -113,7 +118,7 @@ def add_plan(g: Graph, plan: Plan) -> None:
         g.add((tu, RDF.type, PK.Task))
         g.add((tu, PK.number, Literal(t.number, datatype=XSD.integer)))
         g.add((tu, PK.position, Literal(t.position, datatype=XSD.integer)))
-        g.add((tu, PK.label, Literal(t.label)))
+        g.add((tu, PK.label, string(t.label)))
         g.add((tu, RDFS.label, zh(f"任务{t.label}")))
         g.add((tu, PK.text, zh(t.text)))
         if t.unit_clause:
@@ -139,8 +144,8 @@ def add_plan(g: Graph, plan: Plan) -> None:
             g.add((xu, PK.context, zh(target.context)))
             if target.value is not None:
                 g.add((xu, PK.value, Literal(Decimal(str(target.value)), datatype=XSD.decimal)))
-            g.add((xu, PK.unit, Literal(target.unit)))
-            g.add((xu, PK.comparator, Literal(target.comparator)))
+            g.add((xu, PK.unit, string(target.unit)))
+            g.add((xu, PK.comparator, string(target.comparator)))
 
 
 def plans_to_rdf(plans: Iterable[Plan], graph: Graph | None = None) -> Graph:

@@ -73,8 +73,8 @@ def decode_text(data: bytes, source: str = "") -> tuple[str, str]:
         # UTF-16 without BOM: every other byte is NUL for the ASCII part, rarely for hanzi
         even_nul = data[0::2].count(0) / max(1, len(data) // 2)
         odd_nul = data[1::2].count(0) / max(1, len(data) // 2)
-        if max(even_nul, odd_nul) > 0.05 and len(data) % 2 == 0:
-            candidates.append("utf-16-be" if even_nul > odd_nul else "utf-16-le")
+        if max(even_nul, odd_nul) > 0.002 and len(data) % 2 == 0:
+            candidates += ["utf-16-be", "utf-16-le"] if even_nul > odd_nul else ["utf-16-le", "utf-16-be"]
         candidates += ["utf-8", "gb18030", "big5"]
     tried: list[str] = []
     for enc in candidates:
@@ -86,7 +86,7 @@ def decode_text(data: bytes, source: str = "") -> tuple[str, str]:
         if _looks_right(text):
             return text.lstrip("\ufeff"), enc.replace("-sig", "")
         tried.append(enc)
-    if b"\x00" in data[:4096] and not candidates[0].startswith("utf-16"):
+    if b"\x00" in data[:4096]:
         raise IngestError("this is a binary file, not a text plan", source=source,
                           hint="give a .txt, .docx or .pdf with a text layer")
     n, _share = plausibility(data.decode("utf-8", errors="replace"))
