@@ -26,7 +26,7 @@ import logging
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -227,8 +227,28 @@ _STOPWORDS = frozenset(
 _WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 
 
-def _words(text: str) -> list[str]:
+def task_words(text: str) -> list[str]:
+    """Content words of a task text (jieba, 2+ Han characters, plan boilerplate left out)."""
     return [w for w in jieba.lcut(text) if _WORD.match(w) and w not in _STOPWORDS]
+
+
+def distinctive_words(
+    credit: Mapping[str, float], docs: Mapping[str, Sequence[str]], top: int = 4
+) -> tuple[str, ...]:
+    """Words most typical of a group of documents relative to all ``docs``.
+
+    ``credit`` says how much each document belongs to the group (1 = fully); the score of a word is
+    Σ credit × term frequency × log(N / document frequency), so words found in every task score 0
+    and words frequent in the group but rare elsewhere win. Ties break alphabetically (stable labels).
+    """
+    n_docs = max(len(docs), 1)
+    df_counts = Counter(w for words in docs.values() for w in set(words))
+    scores: defaultdict[str, float] = defaultdict(float)
+    for doc, c in credit.items():
+        for w, tf in Counter(docs.get(doc, ())).items():
+            scores[w] += c * tf * math.log(n_docs / df_counts[w])
+    ranked = sorted(scores.items(), key=lambda x: (-x[1], x[0]))
+    return tuple(w for w, s in ranked[:top] if s > 0)
 
 
 @dataclass(frozen=True)
@@ -279,9 +299,7 @@ def communities(
     for n, d in g.nodes(data=True):
         for t in d.get("task_ids", ()):
             task_units[t].add(n)
-    docs = {t: _words(infos[t].text) for t in task_units if t in infos}
-    df_counts = Counter(w for words in docs.values() for w in set(words))
-    n_docs = max(len(docs), 1)
+    docs = {t: task_words(infos[t].text) for t in task_units if t in infos}
 
     out = []
     for k, members in enumerate(parts):
@@ -289,17 +307,13 @@ def communities(
         credit = {t: len(us & mset) / len(us) for t, us in task_units.items() if us & mset}
         total = sum(credit.values()) or 1.0
         chap: defaultdict[str, float] = defaultdict(float)
-        words: defaultdict[str, float] = defaultdict(float)
         for t, c in credit.items():
             info = infos.get(t)
-            if info is None:
-                continue
-            chap[short_title(info.chapter_title) or f"第{info.chapter}章"] += c
-            for w, tf in Counter(docs.get(t, [])).items():
-                words[w] += c * tf * math.log(n_docs / df_counts[w])
+            if info is not None:
+                chap[short_title(info.chapter_title) or f"第{info.chapter}章"] += c
         chapters = tuple((title, score / total) for title, score in
                          sorted(chap.items(), key=lambda x: (-x[1], x[0]))[:top_chapters])
-        keywords = tuple(w for w, s in sorted(words.items(), key=lambda x: (-x[1], x[0]))[:top_keywords] if s > 0)
+        keywords = distinctive_words(credit, docs, top_keywords)
         strength = {n: sum(g.edges[n, m]["weight"] for m in g[n] if m in mset) for n in members}
         ordered = sorted(members, key=lambda n: (-strength[n], g.nodes[n].get("label", n)))
         label = " / ".join(c for c, _ in chapters)
@@ -390,8 +404,10 @@ __all__ = [
     "TaskInfo",
     "co_assignment_graph",
     "communities",
+    "distinctive_words",
     "graphml_safe",
     "knowledge_graph",
+    "task_words",
     "unit_metrics",
     "unit_task_graph",
     "with_communities",
