@@ -377,13 +377,40 @@ def run_query(
                 triples.append(t)
             result = QueryResult("graph", triples=triples, truncated=truncated, limit=limit)
     except SyntaxError as e:
-        raise QuerySyntaxError(f"syntax error: {one_line(e)}") from None
+        raise QuerySyntaxError(explain_syntax_error(text, one_line(e), prefixes)) from None
     except SparqlError:
         raise
     except Exception as e:  # pyoxigraph raises OSError/ValueError/RuntimeError for evaluation failures
         raise EngineError(f"query failed: {one_line(e)}") from None
     result.elapsed = time.perf_counter() - t0
     return result
+
+
+_DECLARED = re.compile(r"PREFIX\s+([A-Za-z][\w\-.]*)?:", re.I)
+_PNAME = re.compile(r"(?<![\w?$:<])([A-Za-z][\w\-.]*)?:(?=[\w%\\]|\s|[;,.)\]}]|$)")
+
+
+def explain_syntax_error(text: str, message: str, prefixes: Mapping[str, str] = PREFIXES) -> str:
+    """pyoxigraph's parser messages list every expected character class; say what is wrong instead."""
+    code, _ = _lex(text)
+    # an undeclared prefix is the commonest slip, whatever the parser says about it
+    declared = set(prefixes) | {m.group(1) or "" for m in _DECLARED.finditer(code)}
+    unknown = sorted({m.group(1) or "" for m in _PNAME.finditer(code)} - declared)
+    if unknown:
+        known = ", ".join(f"{p}:" for p in prefixes)
+        return f"syntax error: unknown prefix {unknown[0]}: (declared: {known}; add a PREFIX line)"
+    where = ""
+    m = re.match(r"error at (\d+):(\d+)", message)
+    if m:
+        line_no, col = int(m.group(1)), int(m.group(2))
+        lines = text.splitlines() or [""]
+        if 0 < line_no <= len(lines):
+            line = lines[line_no - 1]
+            near = line[max(0, col - 21) : col + 20].strip()
+            where = f" near {near!r}" if near else ""
+    if len(message) > 160:
+        message = message[:157] + "..."
+    return f"syntax error{where}: {message}"
 
 
 def query_store(
