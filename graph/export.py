@@ -15,7 +15,9 @@ FORMATS = ("ttl", "nt", "jsonld", "graphml")
 
 def export(store: GraphStore, nxg: nx.MultiDiGraph, fmt: str) -> bytes:
     if fmt == "ttl":
-        data = store.ox.dump(format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=PREFIXES)
+        # no prefix for instance IRIs: Turtle would have to escape every "/" in their local names
+        prefixes = {p: iri for p, iri in PREFIXES.items() if p != "pkid"}
+        data = store.ox.dump(format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph(), prefixes=prefixes)
         return data or b""
     if fmt == "nt":
         return store.ox.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""

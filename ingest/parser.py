@@ -207,8 +207,8 @@ def parse_plan(text: str, *, source: str = "<text>", units: UnitTable | None = N
             result = parse_unit_clause(clause, table, line=draft.line, source=source, task_label=draft.label)
             state.defects.extend(result.defects)
             mentions = result.mentions
-        for m in mentions:
-            mentions_by_unit.setdefault(m.canonical, []).append(m)
+        for mention in mentions:
+            mentions_by_unit.setdefault(mention.canonical, []).append(mention)
         tasks.append(Task(
             position=position,
             number=draft.number,
@@ -228,8 +228,8 @@ def parse_plan(text: str, *, source: str = "<text>", units: UnitTable | None = N
     if drafts and not any(t.unit_clause for t in tasks):
         state.add("no_unit_clauses", "no task has a unit clause: the plan names no responsible units", None)
 
-    units = _units(mentions_by_unit, table)
-    _check_unit_levels(units, issuer, state)
+    plan_units = _units(mentions_by_unit, table)
+    _check_unit_levels(plan_units, issuer, state)
 
     return Plan(
         id=plan_id,
@@ -250,7 +250,7 @@ def parse_plan(text: str, *, source: str = "<text>", units: UnitTable | None = N
         ),
         sections=tuple(sections),
         tasks=tuple(tasks),
-        units=units,
+        units=plan_units,
         defects=tuple(state.defects),
     )
 

@@ -163,7 +163,7 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
                                    thesaurus=config.thesaurus if config.thesaurus.exists() else None,
                                    terms=config.terms if config.terms.exists() else None,
                                    progress=lambda stage, frac: report(f"search: {stage}", frac))
-            manifest = {
+            manifest: dict[str, Any] = {
                 "format": FORMAT_VERSION,
                 "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "sources": [str(f.resolve()) for f in files],
@@ -191,7 +191,8 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
         _publish(target, work)
         _prune(versions, keep={work.name})
         report("done", 1.0)
-    return BuildInfo(target, len(plans), manifest["counts"]["tasks"], triples, manifest["counts"]["defects"],
+    counts: dict[str, int] = manifest["counts"]  # type: ignore[assignment]
+    return BuildInfo(target, len(plans), counts["tasks"], triples, counts["defects"],
                      time.perf_counter() - started, manifest)
 
 

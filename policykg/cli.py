@@ -98,7 +98,7 @@ def task_json(plan: Plan, task: Task) -> dict[str, Any]:
 
 
 def unit_rows(plans: Sequence[Plan]) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for plan in plans:
         for unit in plan.units:
             counts = {role: sum(unit.name in t.units(role) for t in plan.tasks) for role in ROLES}
@@ -162,7 +162,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     if args.json:
         emit_json([task_json(p, t) for p, t in selected])
         return 0
-    rows = [(t.label, (p.section(t.section).label if t.section else ""), "、".join(t.lead_units) or "—",
+    rows = [(t.label, getattr(p.section(t.section), "label", ""), "、".join(t.lead_units) or "—",
              "、".join(d.wording for d in t.deadlines), t.text) for p, t in selected]
     print(table(["任务", "节", "牵头单位", "时限", "内容"], rows, max_width=48))
     print(f"\n{len(selected)} task(s)")

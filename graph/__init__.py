@@ -1,0 +1,1 @@
+"""Records → RDF (rdflib, stored in Oxigraph) and NetworkX; the ontology, SHACL shapes and SPARQL."""
