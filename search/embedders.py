@@ -70,6 +70,7 @@ class UseEmbedder:
 
         self._model = USE(threads=threads or min(4, os.cpu_count() or 1))
         self._lock = threading.Lock()
+        self.passages_embedded = 0  # texts embedded as passages in this process (build cost, tests)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -81,6 +82,7 @@ class UseEmbedder:
         return self._embed(texts)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
+        self.passages_embedded += len(texts)
         return self._embed(texts)
 
     def truncated(self, texts: list[str]) -> list[int]:
@@ -143,12 +145,17 @@ class SentenceTransformerEmbedder:
                 "Give a local model directory, or a model already in the Hugging Face cache; "
                 "nothing is downloaded."
             ) from exc
-        dim = self._model.get_sentence_embedding_dimension()
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        dim = get_dim()
         if not dim:
             raise EmbedderError(f"model {spec!r} does not report an embedding dimension")
         self.dim = int(dim)
         self.max_tokens = int(self._model.max_seq_length or 512)
         self._lock = threading.Lock()
+        self.passages_embedded = 0
 
     def _embed(self, texts: list[str], prefix: str) -> np.ndarray:
         if not texts:
@@ -163,6 +170,7 @@ class SentenceTransformerEmbedder:
         return self._embed(texts, self.prefixes.query)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
+        self.passages_embedded += len(texts)
         return self._embed(texts, self.prefixes.passage)
 
     def truncated(self, texts: list[str]) -> list[int]:

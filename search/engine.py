@@ -297,7 +297,6 @@ _ROLE_WORDS: tuple[tuple[str, Role], ...] = (
     ("牵头负责", "lead"),
     ("牵头", "lead"),
     ("主责", "lead"),
-    ("负责", "responsible"),
     ("责任", "responsible"),
     ("参加", "participating"),
     ("参与", "participating"),
@@ -665,6 +664,8 @@ class SearchEngine:
             if after.startswith(word) or after.lstrip("的").startswith(word):
                 role, role_word = r, word
                 break
+        if role is None and after.lstrip("的").startswith("负责"):
+            role_word = "负责"  # "X负责的": X in any role (the plans' 责任单位 is not what people mean)
         removed = surface + (after[: after.index(role_word) + len(role_word)] if role_word else "")
         rest = query[:start] + query[start + len(removed) :]
         rest = re.sub(r"^[的和及与，,、\s]+|[的和及与，,、\s]+$", "", rest.replace(surface, ""))
@@ -730,6 +731,9 @@ class SearchEngine:
         filters = filters or Filters()
         text, filters = self._unit_from_query(query.strip(), filters, applied, notes)
         mask = self._allowed(filters, applied, notes)
+        if not text and mask is None:
+            notes.append("查询为空")
+            return SearchResult(query=query, mode=mode, hits=[], notes=notes, applied_filters=applied)
         result = SearchResult(
             query=query, mode=mode, hits=[], notes=notes, applied_filters=applied, query_text=text
         )
@@ -744,7 +748,7 @@ class SearchEngine:
         expansion_tokens = [
             t for _, terms in expansions for term in terms for t in self._tokenizer.tokens(term)
         ]
-        if not tokens and not expansion_tokens and not text.strip():
+        if not tokens and not expansion_tokens and mask is not None:
             # Nothing left to rank by (e.g. "区司法局牵头的任务"): list the filtered tasks in order.
             docs = np.flatnonzero(mask) if mask is not None else np.arange(len(self._docs))
             notes.append("检索词为空，按文件顺序列出符合筛选条件的任务")

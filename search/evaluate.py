@@ -88,9 +88,11 @@ def evaluate(engine: SearchEngine, queries: Sequence[Query], k: int = 5) -> dict
 
 
 def _plans(plan_path: Path) -> list[Plan]:
-    from ingest import read_plan
+    from ingest import load_unit_table, read_plan
 
-    return [read_plan(plan_path)]
+    units_file = REPO / "data" / "units.toml"
+    units = load_unit_table(units_file) if units_file.exists() else None
+    return [read_plan(plan_path, units)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
