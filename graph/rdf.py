@@ -123,6 +123,8 @@ def add_plan(g: Graph, plan: Plan) -> None:
         g.add((tu, PK.text, zh(t.text)))
         if t.unit_clause:
             g.add((tu, PK.unitClause, zh(t.unit_clause)))
+        if t.original_text:
+            g.add((tu, PK.originalText, Literal(t.original_text, lang="zh-Hant")))
         if t.section is not None:
             g.add((tu, PK.inSection, URIRef(ns.section_iri(plan.id, t.section))))
         g.add((tu, PK.inChapter, URIRef(ns.chapter_iri(plan.id, t.chapter))))

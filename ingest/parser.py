@@ -20,6 +20,7 @@ from .errors import IngestError
 from .extract import find_deadlines, find_targets
 from .numerals import CHINESE_NUMERAL_CHARS, chinese_to_int, int_to_chinese, to_halfwidth_digits
 from .records import Chapter, Defect, Plan, Section, Task, Unit, UnitMention
+from .script import is_traditional, to_simplified
 from .units import UnitTable, infer_type, unit_kind
 
 _N = CHINESE_NUMERAL_CHARS
@@ -70,6 +71,7 @@ class _TaskDraft:
     section: int | None
     line: int
     parts: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -90,9 +92,17 @@ def parse_plan(text: str, *, source: str = "<text>", units: UnitTable | None = N
     """Parse a plan's text. Raises IngestError when the text is not a plan at all."""
     table = units or UnitTable()
     state = _State(source)
-    lines = normalise(text).split("\n")
-    if not any(line.strip() for line in lines):
+    original_lines = normalise(text).split("\n")
+    if not any(line.strip() for line in original_lines):
         raise IngestError("the document has no text", source=source, hint="give a plan document")
+    script = "traditional" if is_traditional(text) else "simplified"
+    if script == "traditional":
+        # line by line, so each task can keep its original wording
+        lines = [to_simplified(line) for line in original_lines]
+        state.add("traditional_script", "the plan is in Traditional Chinese; converted to Simplified with OpenCC "
+                  "(the original wording is kept with each task)", None, "info")
+    else:
+        lines = original_lines
 
     header: list[tuple[int, str]] = []
     chapters: list[Chapter] = []
@@ -135,7 +145,7 @@ def parse_plan(text: str, *, source: str = "<text>", units: UnitTable | None = N
         if m_task and current_chapter:
             number = int(to_halfwidth_digits(m_task.group("num")))
             drafts.append(_TaskDraft(number, str(number), current_chapter, current_section, lineno,
-                                     [m_task.group("body").strip()]))
+                                     [m_task.group("body").strip()], [lineno]))
             task_open = not split_unit_clause(m_task.group("body"))[1]
             trailing.clear()
             if raw[: len(raw) - len(raw.lstrip())]:
@@ -146,6 +156,7 @@ def parse_plan(text: str, *, source: str = "<text>", units: UnitTable | None = N
             continue
         if drafts and task_open and drafts[-1].chapter == current_chapter:
             drafts[-1].parts.append(line)
+            drafts[-1].lines.append(lineno)
             if split_unit_clause(line)[1]:
                 task_open = False
             continue
@@ -224,6 +235,7 @@ def parse_plan(text: str, *, source: str = "<text>", units: UnitTable | None = N
             deadlines=find_deadlines(body),
             targets=find_targets(body),
             line=draft.line,
+            original_text="".join(original_lines[n - 1].strip() for n in draft.lines) if script == "traditional" else "",
         ))
     if drafts and not any(t.unit_clause for t in tasks):
         state.add("no_unit_clauses", "no task has a unit clause: the plan names no responsible units", None)
@@ -252,6 +264,7 @@ def parse_plan(text: str, *, source: str = "<text>", units: UnitTable | None = N
         tasks=tuple(tasks),
         units=plan_units,
         defects=tuple(state.defects),
+        script=script,
     )
 
 

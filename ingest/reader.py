@@ -42,7 +42,14 @@ def plausibility(text: str) -> tuple[int, float]:
     if not hanzi:
         return 0, 0.0
     sample = hanzi[:20000]
-    return len(hanzi), sum(map(_is_common_hanzi, sample)) / len(sample)
+    common = sum(map(_is_common_hanzi, sample)) / len(sample)
+    if common < 0.6:
+        # Traditional text is made of common characters too, once converted
+        from .script import to_simplified
+
+        converted = to_simplified("".join(sample))
+        common = max(common, sum(map(_is_common_hanzi, converted)) / max(1, len(converted)))
+    return len(hanzi), common
 
 
 def _control_share(text: str) -> float:

@@ -101,6 +101,7 @@ class Task:
     deadlines: tuple[Deadline, ...] = ()
     targets: tuple[Target, ...] = ()
     line: int = 0
+    original_text: str = ""  # the paragraph as printed, when the plan was converted (Traditional → Simplified)
 
     def units(self, role: Role) -> tuple[str, ...]:
         return {
@@ -123,6 +124,7 @@ class Plan:
     encoding: str
     preamble: str = ""
     closing: str = ""
+    script: str = "simplified"  # "traditional" when the source was converted with OpenCC
     chapters: tuple[Chapter, ...] = ()
     sections: tuple[Section, ...] = ()
     tasks: tuple[Task, ...] = ()

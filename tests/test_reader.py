@@ -109,3 +109,26 @@ def test_old_word_files_are_refused_with_advice(tmp_path):
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
     with pytest.raises(IngestError, match=r"\.docx"):
         read_source(path)
+
+
+def test_traditional_chinese_is_converted_and_the_original_kept(tmp_path, plan_file, bishan, unit_table):
+    from opencc import OpenCC
+
+    traditional = OpenCC("s2t").convert(plan_file.read_text(encoding="utf-8"))
+    path = tmp_path / "traditional.txt"
+    path.write_text(traditional, encoding="utf-8")
+    plan = read_plan(path, unit_table)
+    assert plan.script == "traditional"
+    assert any(d.kind == "traditional_script" for d in plan.defects)
+    assert [(t.number, t.lead_units, t.responsible_units) for t in plan.tasks] == \
+           [(t.number, t.lead_units, t.responsible_units) for t in bishan.tasks]
+    assert plan.tasks[21].original_text.startswith("22．加強川渝執法協同")
+    assert plan.tasks[21].text.startswith("加强川渝执法协同")
+
+
+def test_big5_bytes_are_decoded(tmp_path, unit_table):
+    text = "某區方案（2021—2025年）\n一、總則\n（一）第一節\n1．做好工作。（牽頭單位：區司法局）\n"
+    path = tmp_path / "big5.txt"
+    path.write_bytes(text.encode("big5"))
+    plan = read_plan(path, unit_table)
+    assert plan.tasks[0].lead_units == ("区司法局",)
