@@ -50,6 +50,19 @@ class CannedQuery:
         m = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", body, re.IGNORECASE)
         return m.group(1).upper() if m else "SELECT"
 
+    @property
+    def body(self) -> str:
+        """The query without its header comments.
+
+        Naive clients sniff the query form from the first keyword-like word anywhere in the text
+        (SPARQLWrapper reads "workload" in a comment as LOAD and sends it as an update); send this.
+        """
+        lines = self.text.splitlines(keepends=True)
+        i = 0
+        while i < len(lines) and (not lines[i].strip() or _HEADER.match(lines[i])):
+            i += 1
+        return "".join(lines[i:])
+
     def text_with_prologue(self) -> str:
         """The query with PREFIX lines, for engines without a ``prefixes=`` argument (rdflib, remote)."""
         return sparql_prologue() + self.text

@@ -63,6 +63,7 @@ RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 ResultKind = Literal["select", "ask", "graph"]
+KIND_NAMES: dict[str, str] = {"select": "SELECT", "ask": "ASK", "graph": "CONSTRUCT/DESCRIBE"}
 #: (search text, top) -> {task IRI: (score, rank)}
 ScoreMap = dict[tuple[str, int], dict[str, tuple[float, int]]]
 #: (search text, top) -> {task IRI: score}; the search engine behind pk:searchScore
@@ -302,7 +303,7 @@ class QueryResult:
         if spec is None or self.kind not in spec.kinds:
             allowed = ", ".join(f for f, s in FORMATS.items() if self.kind in s.kinds)
             raise ValueError(
-                f"format {fmt!r} does not fit a {self.kind.upper()} result; use one of {allowed}"
+                f"format {fmt!r} does not fit a {KIND_NAMES[self.kind]} result; use one of {allowed}"
             )
         return spec.writer(self)
 

@@ -35,6 +35,7 @@ from graph.sparql import (
     DEFAULT_MAX_QUERY_BYTES,
     FORMAT_ALIASES,
     FORMATS,
+    KIND_NAMES,
     EngineError,
     QueryResult,
     ResultKind,
@@ -130,7 +131,7 @@ def negotiate(kind: ResultKind, accept: str | None, fmt: str | None) -> str:
             if alt and kind in FORMATS[alt].kinds:
                 return alt
             ok = ", ".join(n for n, f in FORMATS.items() if kind in f.kinds)
-            raise BadRequest(406, f"format {fmt!r} cannot carry a {kind.upper()} result; use one of {ok}")
+            raise BadRequest(406, f"format {fmt!r} cannot carry a {KIND_NAMES[kind]} result; use one of {ok}")
         return name
     for media in _accepted(accept or ""):
         if media in table:

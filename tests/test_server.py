@@ -1,0 +1,294 @@
+"""The SPARQL endpoint over the Bishan build: a real HTTP server on 127.0.0.1, real clients
+(SPARQLWrapper and plain urllib), real worker processes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph
+from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
+
+from graph.queries import list_queries
+from graph.sparql import SparqlEngine, scorer_for_build
+from policykg.server import SparqlServer, make_server
+
+pytestmark = pytest.mark.slow
+
+TIME_LIMIT = 2.0
+MAX_QUERY = 100_000
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+@pytest.fixture(scope="module")
+def server(built: Any) -> Iterator[SparqlServer]:
+    srv = make_server(
+        built, "127.0.0.1", 0, timeout=TIME_LIMIT, limit=500, workers=2, max_query_bytes=MAX_QUERY
+    )
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture(scope="module")
+def library(built: Any) -> Iterator[SparqlEngine]:
+    with SparqlEngine(built.store.path, limit=500, scorer=scorer_for_build(built)) as e:
+        yield e
+
+
+def http(
+    server: SparqlServer,
+    path: str,
+    *,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    method: str | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    req = urllib.request.Request(server.url + path, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def get(server: SparqlServer, query: str, **params: str) -> tuple[int, dict[str, str], bytes]:
+    headers = {"Accept": params.pop("accept")} if "accept" in params else {}
+    qs = urllib.parse.urlencode({"query": query, **params})
+    return http(server, f"/sparql?{qs}", headers=headers)
+
+
+def json_rows(body: bytes) -> list[dict[str, Any]]:
+    doc = json.loads(body)
+    return [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]]
+
+
+def library_rows(library: SparqlEngine, text: str) -> list[dict[str, Any]]:
+    r = library.query(text)
+    return [{v: c.value for v, c in zip(r.variables, row, strict=True) if c is not None} for row in r.rows]
+
+
+# --- every canned query: same answer through the endpoint as through the library ----------------------
+
+
+@pytest.mark.parametrize("name", [q.name for q in list_queries()])
+def test_canned_query_same_through_endpoint_and_library(
+    name: str, server: SparqlServer, library: SparqlEngine
+) -> None:
+    q = next(q for q in list_queries() if q.name == name)
+    if q.form in ("CONSTRUCT", "DESCRIBE"):
+        status, headers, body = http(server, f"/queries/{name}")
+        assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+        ours = {t for t in library.query(q.text).triples}
+        theirs = {x.triple for x in ox.parse(body, format=ox.RdfFormat.TURTLE)}
+        assert theirs == ours and ours
+        return
+    expected = library_rows(library, q.text)
+    # /queries/NAME (GET) ...
+    status, headers, body = http(server, f"/queries/{name}")
+    assert status == 200, body
+    assert headers["Content-Type"].startswith("application/sparql-results+json")
+    assert json_rows(body) == expected
+    # ... and the query text POSTed by a standard client
+    client = SPARQLWrapper(server.url + "/sparql")
+    client.setMethod("POST")
+    client.setQuery(q.body)  # SPARQLWrapper sniffs the form from comments too ("workload" -> LOAD)
+    client.setReturnFormat(JSON)
+    doc = client.query().convert()
+    assert [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]] == expected  # type: ignore[index]
+
+
+def test_sparqlwrapper_get_xml_csv_and_turtle(server: SparqlServer, library: SparqlEngine) -> None:
+    text = "SELECT ?unit ?label WHERE { ?unit pk:leads ?t ; rdfs:label ?label } GROUP BY ?unit ?label ORDER BY ?label"
+    expected = library_rows(library, text)
+    client = SPARQLWrapper(server.url + "/sparql")
+    client.setQuery(text)
+    client.setReturnFormat(XML)
+    xml = client.query().convert()
+    labels = [n.firstChild.data for n in xml.getElementsByTagName("literal")]  # type: ignore[union-attr]
+    assert labels == [r["label"] for r in expected]
+    client.setReturnFormat(CSV)
+    data = client.query().convert()
+    table = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))  # type: ignore[union-attr]
+    assert [dict(r) for r in table] == expected
+    client.setQuery("CONSTRUCT { ?u pk:leads ?t } WHERE { ?u pk:leads ?t }")
+    client.setReturnFormat(TURTLE)
+    g = Graph()
+    g.parse(data=client.query().convert(), format="turtle")  # type: ignore[arg-type]
+    assert len(g) == len(library.query("SELECT * WHERE { ?u pk:leads ?t }"))
+
+
+@pytest.mark.parametrize(
+    "accept,fmt,ctype",
+    [
+        ("text/csv", None, "text/csv"),
+        ("text/tab-separated-values", None, "text/tab-separated-values"),
+        ("application/sparql-results+xml", None, "application/sparql-results+xml"),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", None, "application/sparql-results+json"),
+        ("text/csv;q=0.5, application/sparql-results+xml", None, "application/sparql-results+xml"),
+        ("text/csv", "tsv", "text/tab-separated-values"),
+        (None, "table", "text/plain"),
+    ],
+)
+def test_content_negotiation(server: SparqlServer, accept: str | None, fmt: str | None, ctype: str) -> None:
+    params = {"accept": accept} if accept else {}
+    if fmt:
+        params["format"] = fmt
+    status, headers, body = get(server, "SELECT ?t WHERE { ?t a pk:Task } ORDER BY ?t LIMIT 3", **params)
+    assert status == 200 and headers["Content-Type"].startswith(ctype)
+    assert body.count(b"/task/") == 3
+    assert headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_graph_results_negotiate_rdf_formats(server: SparqlServer) -> None:
+    q = "CONSTRUCT { ?u pk:leads ?t } WHERE { ?u pk:leads ?t ; rdfs:label '区司法局'@zh }"
+    status, headers, ttl = get(server, q)
+    assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+    status, headers, nt = get(server, q, accept="application/n-triples")
+    assert headers["Content-Type"].startswith("application/n-triples")
+    a = {x.triple for x in ox.parse(ttl, format=ox.RdfFormat.TURTLE)}
+    b = {x.triple for x in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)}
+    assert a == b and len(a) > 10
+    status, _, body = get(server, q, format="csv")
+    assert status == 406 and b"CONSTRUCT" in body
+
+
+def test_cors_preflight(server: SparqlServer) -> None:
+    status, headers, _ = http(
+        server,
+        "/sparql",
+        method="OPTIONS",
+        headers={"Origin": "http://example.org", "Access-Control-Request-Method": "POST"},
+    )
+    assert status == 204
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in headers["Access-Control-Allow-Headers"]
+
+
+# --- read-only and limits ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "how,payload,ctype",
+    [
+        ("form-update", "update=" + urllib.parse.quote("INSERT DATA { <urn:a> <urn:b> <urn:c> }"), None),
+        ("update-body", "DELETE WHERE { ?s ?p ?o }", "application/sparql-update"),
+        ("query-insert", "INSERT DATA { <urn:a> <urn:b> <urn:c> }", "application/sparql-query"),
+        ("load", "LOAD <http://example.org/x.ttl>", "application/sparql-query"),
+        (
+            "service",
+            "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+            "application/sparql-query",
+        ),
+        ("file", "SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }", "application/sparql-query"),
+    ],
+)
+def test_writes_and_outside_access_are_refused(
+    server: SparqlServer, library: SparqlEngine, how: str, payload: str, ctype: str | None
+) -> None:
+    before = len(library.query("SELECT * WHERE { ?s ?p ?o }", limit=100_000))
+    status, headers, body = http(
+        server,
+        "/sparql",
+        data=payload.encode("utf-8"),
+        headers={"Content-Type": ctype or "application/x-www-form-urlencoded"},
+    )
+    assert 400 <= status < 500, (how, status)
+    assert headers["Content-Type"].startswith("text/plain")
+    assert body.count(b"\n") == 1 and b"Traceback" not in body
+    assert len(library.query("SELECT * WHERE { ?s ?p ?o }", limit=100_000)) == before
+    status, _, _ = http(server, "/sparql?" + urllib.parse.urlencode({"update": "CLEAR ALL"}))
+    assert status == 403
+
+
+def test_runaway_query_is_stopped_while_others_are_answered(server: SparqlServer) -> None:
+    slow: dict[str, Any] = {}
+
+    def run_slow() -> None:
+        t0 = time.perf_counter()
+        slow["status"], _, slow["body"] = get(server, RUNAWAY)
+        slow["seconds"] = time.perf_counter() - t0
+
+    th = threading.Thread(target=run_slow)
+    th.start()
+    time.sleep(0.3)
+    t0 = time.perf_counter()
+    status, _, body = get(server, "SELECT (COUNT(*) AS ?n) WHERE { ?t a pk:Task }")
+    fast = time.perf_counter() - t0
+    th.join(30)
+    assert status == 200 and json_rows(body) == [{"n": "74"}]
+    assert fast < TIME_LIMIT, "the second query waited for the runaway one"
+    assert slow["status"] == 503 and b"time limit" in slow["body"]
+    assert TIME_LIMIT <= slow["seconds"] < TIME_LIMIT + 5
+    # the killed worker was replaced: the endpoint still answers
+    assert get(server, "ASK { ?t a pk:Task }")[0] == 200
+
+
+def test_result_cap_is_reported(server: SparqlServer) -> None:
+    status, headers, body = get(server, "SELECT * WHERE { ?s ?p ?o }")
+    assert status == 200 and headers["X-PolicyKG-Truncated"] == "500"
+    doc = json.loads(body)
+    assert len(doc["results"]["bindings"]) == 500 and doc["policykg"]["truncated"] is True
+
+
+def test_oversized_and_malformed_requests(server: SparqlServer) -> None:
+    big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * (MAX_QUERY + 10)
+    status, _, body = http(
+        server, "/sparql", data=big.encode(), headers={"Content-Type": "application/sparql-query"}
+    )
+    assert status == 413 and b"limit" in body
+    huge = b"query=" + b"x" * (MAX_QUERY * 3 + 10_000)
+    status, _, _ = http(
+        server, "/sparql", data=huge, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert status == 413
+    cases = [
+        (b"query=%FF%FE", "application/x-www-form-urlencoded", 400),
+        (b"\xff\xfe\x00", "application/sparql-query", 400),
+        (b"SELECT ?x WHERE { ?x pk:text }", "application/sparql-query", 400),
+        (b"SELECT * WHERE { ?x nope:p ?y }", "application/sparql-query", 400),
+        (b"query=SELECT+*+WHERE+{}", "text/plain", 415),
+        (b"nothing=1", "application/x-www-form-urlencoded", 400),
+    ]
+    for data, ctype, expected in cases:
+        status, _, body = http(server, "/sparql", data=data, headers={"Content-Type": ctype})
+        assert status == expected, (data, body)
+        assert body.strip() and b"\n" not in body.strip() and b"Traceback" not in body
+    assert (
+        b"unknown prefix nope:"
+        in http(server, "/sparql", data=cases[3][0], headers={"Content-Type": "application/sparql-query"})[2]
+    )
+    assert get(server, "SELECT * WHERE { ?s ?p ?o } LIMIT 1", format="yaml")[0] == 400
+    assert http(server, "/sparql")[0] == 400
+    assert http(server, "/nowhere")[0] == 404
+
+
+def test_index_and_canned_query_listing(server: SparqlServer) -> None:
+    status, headers, body = http(server, "/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    page = body.decode("utf-8")
+    for q in list_queries():
+        assert f"/queries/{q.name}" in page and q.title_zh in page
+    status, _, body = http(server, "/", headers={"Accept": "application/json"})
+    doc = json.loads(body)
+    assert [q["name"] for q in doc["queries"]] == [q.name for q in list_queries()]
+    assert doc["timeout_seconds"] == TIME_LIMIT
+    status, headers, body = http(server, "/queries/unit-workload.rq")
+    assert status == 200 and body.decode("utf-8") == next(
+        q.text for q in list_queries() if q.name == "unit-workload"
+    )
+    assert http(server, "/queries/no-such")[0] == 404
