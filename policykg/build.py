@@ -1,9 +1,27 @@
-"""The build pipeline: plan files → records → RDF store + search index, written atomically.
+"""The build pipeline: plan files → records → RDF store + search index, written atomically and incrementally.
 
 A build is a directory (``manifest.json``, ``records.json``, ``store/``, ``search/``). It is written
 under ``.builds/`` next to the build path and published by atomically replacing the ``build``
 symlink, so an interrupted build leaves the previous one in place and usable. A file lock keeps two
 builds from interleaving.
+
+Many plans, incrementally. A corpus of a thousand plans must not be re-parsed, re-described and
+re-embedded because one plan was added, so a build keeps a cache next to the build path
+(``.<build>.cache/``):
+
+* ``records/<key>.json`` — a parsed plan, keyed by the source's sha256, its file name, the unit
+  table and the parser's own code (a parser change re-parses everything, as it must);
+* ``triples/<key>.nt`` — the plan's triples (``graph.corpus``), keyed by its record and final id;
+* ``embeddings/`` — vectors by text hash (``search.engine``'s embedding cache), so the search index
+  is re-assembled from cached vectors and only new texts are embedded.
+
+When the previous build has the same format and store, only the plans whose (id, record key)
+changed are touched: the previous Oxigraph store is copied as a hard-link checkpoint
+(``Store.backup``), the leaving plans' triples are deleted and the new ones added
+(``graph.corpus.update_store``); on a SPARQL server the previous build's graph is ``COPY``-ed and
+patched with ``DELETE DATA``/``INSERT DATA``. When most plans changed a full build is cheaper and
+is made instead. The manifest's ``incremental`` section says what was done (parsed, added, removed,
+embedded), which is also how the tests check that only one plan was worked on.
 """
 
 from __future__ import annotations
@@ -16,14 +34,16 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graph.corpus import create_store, parse_ntriples, plan_ntriples, removal_triples, update_store
 from graph.nxgraph import build_networkx
-from graph.rdf import plans_to_rdf
+from graph.remote import RemoteStore, graph_iri, public_url
 from graph.store import GraphStore
 from ingest import IngestError, load_unit_table, read_plan
 from ingest.records import Plan, plan_from_dict, plan_to_dict
@@ -32,13 +52,17 @@ from .config import DEFAULT_MODEL, Config
 
 if TYPE_CHECKING:
     import networkx as nx
+    import pyoxigraph as ox
 
     from search.engine import SearchEngine
 
 Progress = Callable[[str, float], None]
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PLAN_SUFFIXES = (".txt", ".docx", ".pdf", ".text", ".md")
 KEEP_BUILDS = 2
+PARALLEL_FROM = 16  # parse in worker processes when at least this many plans need parsing
+FULL_REBUILD_SHARE = 0.5  # above this share of changed plans, rebuild the store from scratch
+_ROOT = Path(__file__).resolve().parents[1]
 
 
 class BuildError(Exception):
@@ -74,14 +98,26 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _source_fingerprint(files: Sequence[Path], config: Config) -> str:
+def _source_fingerprint(files: Sequence[Path], config: Config, shas: Sequence[str] | None = None) -> str:
     h = hashlib.sha256()
-    for f in files:
+    for i, f in enumerate(files):
         h.update(str(f.resolve()).encode())
-        h.update(_sha256(f).encode())
+        h.update((shas[i] if shas is not None else _sha256(f)).encode())
     if config.units.exists():
         h.update(_sha256(config.units).encode())
     return h.hexdigest()
+
+
+def _code_fingerprint(*parts: str) -> str:
+    """Hash of the code that shapes cached data, so a code change invalidates what it made."""
+    h = hashlib.sha256()
+    for part in parts:
+        path = _ROOT / part
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for f in files:
+            h.update(f.relative_to(_ROOT).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 @contextlib.contextmanager
@@ -99,8 +135,6 @@ def build_lock(build_path: Path) -> Iterator[None]:
 
 def _unique_ids(plans: list[Plan]) -> list[Plan]:
     """Two plans of one issuer and period (a draft and the final text) keep apart by source."""
-    from dataclasses import replace
-
     seen: dict[str, int] = {}
     out: list[Plan] = []
     for plan in plans:
@@ -108,6 +142,126 @@ def _unique_ids(plans: list[Plan]) -> list[Plan]:
         seen[plan.id] = n + 1
         out.append(plan if n == 0 else replace(plan, id=f"{plan.id}-{n + 1}"))
     return out
+
+
+# --- the cache of parsed plans and their triples ---------------------------------------------------
+
+
+class BuildCache:
+    """Per-plan records and triples, by content; shared by every build of one build path."""
+
+    def __init__(self, build_path: Path) -> None:
+        self.root = build_path.parent / f".{build_path.name}.cache"
+        self.records = self.root / "records"
+        self.triples = self.root / "triples"
+        self.embeddings = self.root / "embeddings"
+        for d in (self.records, self.triples):
+            d.mkdir(parents=True, exist_ok=True)
+        self._parser = _code_fingerprint("ingest")
+        self._describer = _code_fingerprint("graph/rdf.py", "graph/namespaces.py", "graph/corpus.py")
+
+    def record_key(self, sha: str, name: str, units_sha: str) -> str:
+        return hashlib.sha256(f"{sha}|{name}|{units_sha}|{self._parser}".encode()).hexdigest()[:32]
+
+    def triples_key(self, record_key: str, plan_id: str) -> str:
+        return hashlib.sha256(f"{record_key}|{plan_id}|{self._describer}".encode()).hexdigest()[:32]
+
+    def load_plan(self, key: str) -> Plan | None:
+        path = self.records / f"{key}.json"
+        try:
+            return plan_from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError, KeyError):
+            return None  # missing or from an older record format: parse again
+
+    def save_plan(self, key: str, plan: Plan) -> None:
+        _write_atomic(self.records / f"{key}.json",
+                      json.dumps(plan_to_dict(plan), ensure_ascii=False).encode("utf-8"))
+
+    def load_triples(self, key: str) -> bytes | None:
+        path = self.triples / f"{key}.nt"
+        return path.read_bytes() if path.exists() else None
+
+    def save_triples(self, key: str, data: bytes) -> None:
+        _write_atomic(self.triples / f"{key}.nt", data)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+_worker_table: Any = None
+
+
+def _parse_in_worker(path: str, units: str | None) -> dict[str, Any]:
+    """Parse one plan in a worker process (the unit table is loaded once per worker)."""
+    global _worker_table
+    if _worker_table is None:
+        _worker_table = load_unit_table(Path(units) if units else None)
+    return plan_to_dict(read_plan(Path(path), _worker_table))
+
+
+def _pool(n_jobs: int) -> ProcessPoolExecutor | None:
+    workers = min(os.cpu_count() or 1, 8)
+    return ProcessPoolExecutor(workers) if n_jobs >= PARALLEL_FROM and workers > 1 else None
+
+
+@dataclass
+class _Parsed:
+    plans: list[Plan]
+    keys: list[str]  # record key per plan
+    parsed: list[str]  # file names actually parsed (cache misses)
+
+
+def _parse(files: Sequence[Path], shas: Sequence[str], config: Config, cache: BuildCache,
+           report: Progress) -> _Parsed:
+    units_path = config.units if config.units.exists() else None
+    units_sha = _sha256(units_path) if units_path else ""
+    keys = [cache.record_key(sha, f.name, units_sha) for f, sha in zip(files, shas, strict=True)]
+    found: dict[int, Plan] = {}
+    for i, key in enumerate(keys):
+        plan = cache.load_plan(key)
+        if plan is not None and plan.sha256 == shas[i]:
+            found[i] = plan
+    todo = [i for i in range(len(files)) if i not in found]
+    pool = _pool(len(todo))
+    if pool is None:
+        table = load_unit_table(units_path)
+        for n, i in enumerate(todo):
+            report(f"parse {files[i].name}", n / max(1, len(todo)))
+            found[i] = read_plan(files[i], table)
+            cache.save_plan(keys[i], found[i])
+    else:
+        with pool:
+            futures = {i: pool.submit(_parse_in_worker, str(files[i]), str(units_path) if units_path else None)
+                       for i in todo}
+            for n, i in enumerate(todo):
+                report(f"parse {files[i].name}", n / max(1, len(todo)))
+                try:
+                    found[i] = plan_from_dict(futures[i].result())
+                except IngestError:
+                    raise
+                cache.save_plan(keys[i], found[i])
+    report("parse", 1.0)
+    return _Parsed([found[i] for i in range(len(files))], keys, [files[i].name for i in todo])
+
+
+def _triples_for(plans: Sequence[Plan], keys: Sequence[str], cache: BuildCache) -> list[bytes]:
+    """N-Triples per plan, from the cache or described now (in worker processes when many)."""
+    tkeys = [cache.triples_key(k, p.id) for p, k in zip(plans, keys, strict=True)]
+    out: list[bytes | None] = [cache.load_triples(k) for k in tkeys]
+    todo = [i for i, data in enumerate(out) if data is None]
+    pool = _pool(len(todo))
+    if pool is None:
+        made: Iterable[bytes] = (plan_ntriples(plans[i]) for i in todo)
+    else:
+        with pool:
+            made = list(pool.map(plan_ntriples, [plans[i] for i in todo], chunksize=8))
+    for i, data in zip(todo, made, strict=True):
+        cache.save_triples(tkeys[i], data)
+        out[i] = data
+    return [d if d is not None else b"" for d in out]
 
 
 @dataclass(frozen=True)
@@ -121,21 +275,53 @@ class BuildInfo:
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
+def _previous(target: Path) -> dict[str, Any] | None:
+    """The manifest of the published build, when it can seed an incremental one."""
+    try:
+        manifest: dict[str, Any] = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("format") != FORMAT_VERSION or not all("key" in p for p in manifest.get("plans", [])):
+        return None
+    return manifest
+
+
+def _store_spec(config: Config, work: Path) -> dict[str, Any]:
+    if config.store_url:
+        return {"kind": "sparql", "url": public_url(config.store_url), "graph": graph_iri(work.name)}
+    return {"kind": "oxigraph", "path": "store"}
+
+
+def _remote(config: Config, spec: dict[str, Any]) -> RemoteStore:
+    url = config.store_url if config.store_url and public_url(config.store_url) == spec["url"] else spec["url"]
+    return RemoteStore(url, spec["graph"], update_url=os.environ.get("POLICYKG_STORE_UPDATE_URL") or None)
+
+
 def build(config: Config, paths: Sequence[Path] | None = None, progress: Progress | None = None,
           *, with_search: bool = True) -> BuildInfo:
-    """Build the graph (and the search index) for the plans at ``paths`` (default: the plans folder)."""
+    """Build the graph (and the search index) for the plans at ``paths`` (default: the plans folder).
+
+    Incremental when a previous build can be reused (see the module docstring); the result is the
+    same as a full build's either way.
+    """
     report = progress or _quiet
     started = time.perf_counter()
     files = discover(list(paths) if paths else [config.plans])
-    table = load_unit_table(config.units if config.units.exists() else None)
     target = config.build
+    timings: dict[str, float] = {}
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[name] = round(now - since, 3)
+        return now
+
     with build_lock(target):
-        plans: list[Plan] = []
-        for i, f in enumerate(files):
-            report(f"parse {f.name}", i / len(files))
-            plans.append(read_plan(f, table))
-        plans = _unique_ids(plans)
-        report("parse", 1.0)
+        cache = BuildCache(target)
+        shas = [_sha256(f) for f in files]
+        t = lap("hash", started)
+        parsed = _parse(files, shas, config, cache, report)
+        plans = _unique_ids(parsed.plans)
+        t = lap("parse", t)
 
         versions = target.parent / ".builds"
         versions.mkdir(parents=True, exist_ok=True)
@@ -144,31 +330,57 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
         tmp = work.with_name(work.name + ".partial")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
+        spec = _store_spec(config, work)
+        remote = _remote(config, spec) if spec["kind"] == "sparql" else None
         try:
             records = tmp / "records.json"
             records.write_text(json.dumps([plan_to_dict(p) for p in plans], ensure_ascii=False), encoding="utf-8")
+            t = lap("records", t)
             report("graph", 0.0)
-            graph = plans_to_rdf(plans)
+            nts = _triples_for(plans, parsed.keys, cache)
+            t = lap("describe", t)
             report("store", 0.3)
-            store = GraphStore.create(tmp / "store", graph)
-            triples = len(store)
-            del store
+            previous = _previous(target)
+            step = _plan_store_update(previous, plans, parsed.keys, cache, spec, target)
+            if remote is not None:
+                if step is not None:
+                    remote.copy_from(previous["store"]["graph"])  # type: ignore[index]
+                    remote.delete(step.remove)
+                    remote.insert(nts[i] for i in step.add)
+                else:
+                    remote.drop()
+                    remote.insert(nts)
+                triples = len(remote)
+            elif step is not None:
+                triples = update_store(target.resolve() / "store", tmp / "store", step.remove,
+                                       (nts[i] for i in step.add))
+            else:
+                triples = create_store(tmp / "store", nts)
+            del nts
+            t = lap("store", t)
             report("store", 1.0)
             model = None
+            embedded: int | None = None
             if with_search:
                 model = config.model or DEFAULT_MODEL
                 from search.engine import SearchEngine
 
-                SearchEngine.build(plans, tmp / "search", model=model,
-                                   thesaurus=config.thesaurus if config.thesaurus.exists() else None,
-                                   terms=config.terms if config.terms.exists() else None,
-                                   progress=lambda stage, frac: report(f"search: {stage}", frac))
+                engine = SearchEngine.build(
+                    plans, tmp / "search", model=model,
+                    thesaurus=config.thesaurus if config.thesaurus.exists() else None,
+                    terms=config.terms if config.terms.exists() else None,
+                    progress=lambda stage, frac: report(f"search: {stage}", frac),
+                    embed_cache=cache.embeddings)
+                embedded = int(engine.manifest.get("embedded", 0))
+                del engine
+                t = lap("search", t)
             manifest: dict[str, Any] = {
                 "format": FORMAT_VERSION,
                 "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "sources": [str(f.resolve()) for f in files],
-                "fingerprint": _source_fingerprint(files, config),
-                "plans": [{"id": p.id, "title": p.title, "source": p.source, "sha256": p.sha256} for p in plans],
+                "fingerprint": _source_fingerprint(files, config, shas),
+                "plans": [{"id": p.id, "title": p.title, "source": p.source, "sha256": p.sha256, "key": k}
+                          for p, k in zip(plans, parsed.keys, strict=True)],
                 "counts": {
                     "plans": len(plans),
                     "chapters": sum(len(p.chapters) for p in plans),
@@ -178,22 +390,80 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
                     "triples": triples,
                     "defects": sum(len(p.defects) for p in plans),
                 },
+                "store": spec,
                 "model": model,
                 "records_sha256": _sha256(records),
                 "units_file": str(config.units),
+                "incremental": {
+                    "mode": "incremental" if step is not None else "full",
+                    "parsed": parsed.parsed,
+                    "added": [plans[i].id for i in step.add] if step is not None else [p.id for p in plans],
+                    "removed": step.removed if step is not None else [],
+                    "embedded_texts": embedded,
+                    "seconds": timings,
+                },
             }
             # the manifest is written last: a build without one is incomplete
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
             tmp.rename(work)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            if remote is not None:
+                with contextlib.suppress(Exception):
+                    remote.drop()
             raise
         _publish(target, work)
-        _prune(versions, keep={work.name})
+        _prune(versions, keep={work.name}, config=config)
         report("done", 1.0)
-    counts: dict[str, int] = manifest["counts"]  # type: ignore[assignment]
+    counts: dict[str, int] = manifest["counts"]
     return BuildInfo(target, len(plans), counts["tasks"], triples, counts["defects"],
                      time.perf_counter() - started, manifest)
+
+
+@dataclass
+class _StoreStep:
+    """What an incremental build does to a copy of the previous store."""
+
+    remove: list[ox.Triple]
+    add: list[int]  # indices into the new plans
+    removed: list[str]  # ids of plans that left or changed
+
+
+def _plan_store_update(previous: dict[str, Any] | None, plans: Sequence[Plan], keys: Sequence[str],
+                       cache: BuildCache, spec: dict[str, Any], target: Path) -> _StoreStep | None:
+    """The delete/add step from the previous build to this one, or None when a full build is due."""
+    if previous is None:
+        return None
+    prev_spec = previous.get("store") or {}
+    if prev_spec.get("kind") != spec["kind"]:
+        return None
+    if spec["kind"] == "sparql" and prev_spec.get("url") != spec["url"]:
+        return None
+    if spec["kind"] == "oxigraph" and not (target / "store").is_dir():
+        return None
+    old = {(p["id"], p["key"]) for p in previous["plans"]}
+    new = {(p.id, k) for p, k in zip(plans, keys, strict=True)}
+    add = [i for i, (p, k) in enumerate(zip(plans, keys, strict=True)) if (p.id, k) not in old]
+    leaving = [p for p in previous["plans"] if (p["id"], p["key"]) not in new]
+    if len(add) + len(leaving) > max(2, FULL_REBUILD_SHARE * len(plans)):
+        return None
+    unchanged = [p for i, p in enumerate(plans) if i not in set(add)]
+    unchanged_keys = {p.id: k for p, k in zip(plans, keys, strict=True)}
+
+    def triples_of(plan: Plan) -> list[ox.Triple]:
+        data = cache.load_triples(cache.triples_key(unchanged_keys[plan.id], plan.id))
+        return parse_ntriples(data if data is not None else plan_ntriples(plan))
+
+    remove: list[ox.Triple] = []
+    for entry in leaving:
+        old_plan = cache.load_plan(entry["key"])
+        if old_plan is None:
+            return None  # the cache was cleared: rebuild from scratch
+        old_plan = replace(old_plan, id=entry["id"])
+        data = cache.load_triples(cache.triples_key(entry["key"], entry["id"]))
+        old_triples = parse_ntriples(data if data is not None else plan_ntriples(old_plan))
+        remove += removal_triples(old_plan, old_triples, unchanged, triples_of)
+    return _StoreStep(list(dict.fromkeys(remove)), add, [e["id"] for e in leaving])
 
 
 def _publish(target: Path, work: Path) -> None:
@@ -208,12 +478,19 @@ def _publish(target: Path, work: Path) -> None:
     os.replace(link, target)
 
 
-def _prune(versions: Path, keep: set[str]) -> None:
-    """Keep the newest builds (readers may still hold the previous one open); drop partial leftovers."""
+def _prune(versions: Path, keep: set[str], config: Config | None = None) -> None:
+    """Keep the newest builds (readers may still hold the previous one open); drop partial leftovers.
+
+    A dropped build that lived on a SPARQL server also has its named graph dropped there.
+    """
     entries = sorted((p for p in versions.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
     complete = [p for p in entries if not p.name.endswith(".partial")]
     for p in complete[KEEP_BUILDS:]:
         if p.name not in keep:
+            spec = (_previous(p) or {}).get("store") or {}
+            if spec.get("kind") == "sparql" and config is not None:
+                with contextlib.suppress(Exception):
+                    _remote(config, spec).drop()
             shutil.rmtree(p, ignore_errors=True)
     for p in entries:
         if p.name.endswith(".partial") and time.time() - p.stat().st_mtime > 3600:
@@ -252,7 +529,7 @@ class Build:
                 if not auto_build:
                     raise
             else:
-                if not auto_build or paths is None and existing.is_current():
+                if not auto_build or (paths is None and existing.is_current()):
                     return existing
         elif not auto_build:
             raise BuildError(f"{target}: no build yet; run `policykg build`")
@@ -277,7 +554,19 @@ class Build:
 
     @cached_property
     def store(self) -> GraphStore:
+        """The graph store: embedded Oxigraph, or (``--store URL`` builds) a :class:`RemoteStore`.
+
+        Typed as ``GraphStore`` because a ``RemoteStore`` offers what callers use of one (``query``,
+        ``ox``, ``rdflib_graph``, ``to_memory_graph``, ``len``); ``is_remote`` tells them apart.
+        """
+        spec = self.manifest.get("store") or {"kind": "oxigraph"}
+        if spec.get("kind") == "sparql":
+            return _remote(self.config, spec)  # type: ignore[return-value]
         return GraphStore.open(self.path / "store")
+
+    @property
+    def is_remote(self) -> bool:
+        return (self.manifest.get("store") or {}).get("kind") == "sparql"
 
     def networkx(self) -> nx.MultiDiGraph:
         return self._nx

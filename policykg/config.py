@@ -31,6 +31,8 @@ class Config:
     model: str | None = field(default_factory=lambda: os.environ.get("POLICYKG_MODEL") or None)
     query_timeout: float = 10.0  # seconds, for SPARQL
     result_limit: int = 10_000  # rows, for SPARQL
+    # a SPARQL 1.1 server (query + update URL, e.g. Virtuoso's /sparql) instead of the embedded store
+    store_url: str | None = field(default_factory=lambda: os.environ.get("POLICYKG_STORE_URL") or None)
 
     def __post_init__(self) -> None:
         d = self.data_dir
