@@ -24,6 +24,7 @@ another model or from other records.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -407,6 +408,8 @@ class SearchEngine:
             chunk = todo[start : start + batch]
             for text, vec in zip(chunk, embedder.embed_passages(chunk), strict=True):
                 vectors_by_text[text] = vec
+            if cache and (start // batch) % 20 == 19:  # keep long runs' work if they are interrupted
+                cache.put_many({t: vectors_by_text[t] for t in todo[: start + len(chunk)]})
             report("embedding", 0.05 + 0.8 * min(1.0, (start + len(chunk)) / max(1, len(todo))))
         if cache:
             cache.put_many({t: vectors_by_text[t] for t in todo})
@@ -614,6 +617,7 @@ class SearchEngine:
         if filters.is_empty():
             return None
         mask = np.ones(len(self._docs), dtype=bool)
+        facets = self._facets
         for role in (*ROLES, None):
             value = getattr(filters, role or "unit")
             if value is None:
@@ -624,29 +628,30 @@ class SearchEngine:
             if not names:
                 notes.append(f"未找到单位“{value}”，没有任务符合该条件")
             roles: tuple[Role, ...] = (role,) if role else ROLES
-            mask &= np.fromiter(
-                (any(u in names for r in roles for u in d.task.units(r)) for d in self._docs),
-                bool,
-                len(self._docs),
-            )
+            mask &= self._select([facets.by_unit.get((n, r), ()) for n in names for r in roles])
         if filters.chapter is not None:
             applied["chapter"] = filters.chapter
-            mask &= np.fromiter(
-                (d.task.chapter == filters.chapter for d in self._docs), bool, len(self._docs)
-            )
+            mask &= facets.chapter == filters.chapter
         if filters.year is not None:
             applied["year"] = filters.year
-            mask &= np.fromiter(
-                (any(x.date.year == filters.year for x in d.task.deadlines) for d in self._docs),
-                bool,
-                len(self._docs),
-            )
+            mask &= self._select([facets.by_year.get(filters.year, ())])
         if filters.plan is not None:
             applied["plan"] = filters.plan
-            if filters.plan not in {p.id for p in self.plans}:
+            if filters.plan not in facets.plan_index:
                 notes.append(f"没有编号为“{filters.plan}”的规划")
-            mask &= np.fromiter((d.plan.id == filters.plan for d in self._docs), bool, len(self._docs))
+            mask &= facets.plan == facets.plan_index.get(filters.plan, -1)
         return mask
+
+    def _select(self, groups: Sequence[Sequence[int]]) -> np.ndarray:
+        out = np.zeros(len(self._docs), dtype=bool)
+        for group in groups:
+            if len(group):
+                out[np.asarray(group, dtype=np.int64)] = True
+        return out
+
+    @functools.cached_property
+    def _facets(self) -> _Facets:
+        return _Facets(self._docs)
 
     def _unit_from_query(
         self, query: str, filters: Filters, applied: dict[str, Any], notes: list[str]
@@ -762,7 +767,9 @@ class SearchEngine:
             if mask is not None:
                 scores = np.where(mask, scores, 0.0)
             positive = np.flatnonzero(scores > 0)
-            order = positive[np.argsort(-scores[positive], kind="stable")][:pool]
+            if len(positive) > pool:
+                positive = positive[np.argpartition(-scores[positive], pool - 1)[:pool]]
+            order = positive[np.argsort(-scores[positive], kind="stable")]
             ranked["bm25"] = [(int(i), float(scores[i])) for i in order]
         if mode in ("dense", "hybrid"):
             dense_query = text if text.strip() else query
@@ -838,6 +845,25 @@ class SearchEngine:
             matched_terms=sorted({s[2] for s in spans}, key=lambda t: task.text.find(t)),
             spans=spans,
         )
+
+
+class _Facets:
+    """Per-document filter columns, computed once, so a filter costs array operations, not a scan."""
+
+    def __init__(self, docs: Sequence[_Doc]) -> None:
+        self.chapter = np.fromiter((d.task.chapter for d in docs), np.int32, len(docs))
+        self.plan_index: dict[str, int] = {}
+        for d in docs:
+            self.plan_index.setdefault(d.plan.id, len(self.plan_index))
+        self.plan = np.fromiter((self.plan_index[d.plan.id] for d in docs), np.int32, len(docs))
+        self.by_unit: dict[tuple[str, Role], list[int]] = {}
+        self.by_year: dict[int, list[int]] = {}
+        for i, d in enumerate(docs):
+            for role in ROLES:
+                for name in d.task.units(role):
+                    self.by_unit.setdefault((name, role), []).append(i)
+            for year in {x.date.year for x in d.task.deadlines}:
+                self.by_year.setdefault(year, []).append(i)
 
 
 class _EmbeddingCache:

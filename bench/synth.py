@@ -1,0 +1,218 @@
+"""Seeded generator of SYNTHETIC plans for benchmarks — not real government documents.
+
+Each generated file has the text structure of the real Bishan plan (title lines, chapters 一、,
+sections （一）, numbered tasks 1． each with a unit clause （牵头单位：…；责任单位：…）) so the real
+parser reads it, but its content is recombined and perturbed from the Bishan plan: another
+district name, a varied set of units, tasks whose sentences are drawn from several real tasks and
+lightly reworded, shifted deadlines, and a few deliberate defects (a skipped task number, a
+missing unit clause, a section label out of sequence) as real drafts have. Every file says in its
+preamble that it is synthetic.
+
+    python bench/synth.py --count 1000 --out /tmp/synth --seed 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCE = REPO / "data" / "plans" / "chongqing-bishan-fazhi-zhengfu-2021-2025-draft.txt"
+
+CITIES = [
+    "重庆市",
+    "四川省成都市",
+    "湖南省长沙市",
+    "湖北省宜昌市",
+    "贵州省遵义市",
+    "云南省曲靖市",
+    "陕西省汉中市",
+    "广西壮族自治区柳州市",
+]
+SYLLABLES = list(
+    "江北南岸沙坪渝中大渡口九龙巴东西城山河清平安宁永川合綦铜梁潼荣昌开州云阳石柱秀武隆丰都垫忠奉节巫溪溪"
+)
+NUMERALS = "一二三四五六七八九十"
+REWORDINGS = [
+    ("加强", "强化"),
+    ("健全", "完善"),
+    ("推进", "推动"),
+    ("深化", "深入推进"),
+    ("建立", "构建"),
+    ("全面", "全方位"),
+    ("提升", "提高"),
+]
+EXTRA_UNITS = [
+    "区大数据发展局",
+    "区退役军人事务局",
+    "区医保局",
+    "区林业局",
+    "区信访办",
+    "区国资委",
+    "区统计局",
+    "区档案馆",
+    "区机关事务局",
+]
+
+
+@dataclass
+class _Task:
+    chapter: int
+    text: str
+    lead: list[str]
+    responsible: list[str]
+
+
+def _numeral(n: int) -> str:
+    if n <= 10:
+        return NUMERALS[n - 1]
+    if n < 20:
+        return "十" + (NUMERALS[n - 11] if n > 10 else "")
+    tens, ones = divmod(n, 10)
+    return NUMERALS[tens - 1] + "十" + (NUMERALS[ones - 1] if ones else "")
+
+
+def _read_source(path: Path = SOURCE) -> tuple[list[tuple[str, list[tuple[str, list[_Task]]]]], list[str]]:
+    """Chapters → sections → tasks of the real plan, read with a few regular expressions.
+
+    The generator needs only the raw pieces (titles, task sentences, unit names); parsing for real
+    is the ingest package's job, and the benchmark runs that parser on the generated files.
+    """
+    chapters: list[tuple[str, list[tuple[str, list[_Task]]]]] = []
+    units: set[str] = set()
+    for raw in path.read_text(encoding="utf-8-sig").splitlines():
+        line = raw.strip()
+        if m := re.match(r"^[一二三四五六七八九十]+、(.+)$", line):
+            chapters.append((m[1], []))
+        elif (m := re.match(r"^（[一二三四五六七八九十]+）(.+)$", line)) and chapters:
+            chapters[-1][1].append((m[1], []))
+        elif (m := re.match(r"^\d+．(.+)$", line)) and chapters and chapters[-1][1]:
+            body = m[1]
+            clause = re.search(
+                r"（((?:牵头单位|责任单位|参加单位)：[^（）]*(?:（[^（）]*）[^（）]*)*)）\s*$", body
+            )
+            lead: list[str] = []
+            responsible: list[str] = []
+            if clause:
+                body = body[: clause.start()]
+                for part in clause[1].split("；"):
+                    role, _, names = part.partition("：")
+                    found = [u for u in re.split(r"[、，,]", names) if u]
+                    (lead if role == "牵头单位" else responsible).extend(found)
+                    units.update(found)
+            chapters[-1][1][-1][1].append(_Task(len(chapters), body.strip(), lead, responsible))
+    return chapters, sorted(u for u in units if u.startswith("区") and not re.search("有关|各", u))
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[。；])", text) if s.strip()]
+
+
+def _syllables() -> list[str]:
+    """District-name characters with distinct pinyin, so plan ids (built from pinyin) never collide."""
+    from pypinyin import lazy_pinyin
+
+    seen: dict[str, str] = {}
+    for ch in SYLLABLES:
+        seen.setdefault(lazy_pinyin(ch)[0], ch)
+    return list(seen.values())
+
+
+def _district(rng: random.Random, index: int) -> tuple[str, str]:
+    """A district name unique per index (two characters indexed by ``index``), in a random city."""
+    chars = _syllables()
+    n = len(chars)
+    if index >= n * (n - 1):
+        raise ValueError(f"at most {n * (n - 1)} distinct synthetic districts")
+    first, second = divmod(index, n - 1)
+    second = second + 1 if second >= first else second
+    return rng.choice(CITIES), f"{chars[first % n]}{chars[second]}区"
+
+
+def generate_plan(index: int, seed: int = 7, source: Path = SOURCE) -> tuple[str, str]:
+    """(file name, text) of synthetic plan number ``index``; the same (index, seed) gives the same text."""
+    rng = random.Random(f"{seed}-{index}")
+    chapters, real_units = _read_source(source)
+    pool = [t for _, sections in chapters for _, tasks in sections for t in tasks]
+    city, district = _district(rng, index)
+    start = rng.choice([2021, 2021, 2022, 2023])
+    end = start + 4
+    unit_pool = real_units + rng.sample(EXTRA_UNITS, rng.randint(1, 4))
+    skip_number = rng.random() < 0.15  # defect: a task number is skipped
+    drop_clause = rng.random() < 0.2  # defect: one task without unit clause
+    bad_section = rng.random() < 0.1  # defect: a section label repeated
+
+    out = [
+        "附件",
+        "",
+        f"{city}{district}法治政府建设",
+        "",
+        f"实施方案（{start}—{end}年）",
+        "",
+        "（征求意见稿）",
+        f"为全面贯彻落实《法治政府建设实施纲要（2021—2025年）》，结合{district}实际，制定本实施方案。"
+        "（本文件为基准测试生成的合成数据，内容由璧山区方案重组改写而成，并非真实政府文件。）",
+        "",
+    ]
+    number = 0
+    section_no = 0
+    for ch_index, (ch_title, sections) in enumerate(chapters, start=1):
+        out.append(f"{_numeral(ch_index)}、{ch_title}")
+        out.append("")
+        if not sections:
+            out.append(f"到{end}年，{district}法治政府建设取得新进展。")
+            out.append("")
+        for sec_title, tasks in sections:
+            section_no += 1
+            label = _numeral(section_no - 1 if bad_section and section_no == 12 else section_no)
+            out.append(f"（{label}）{sec_title}")
+            for task in tasks:
+                number += 1
+                if skip_number and number == 30:
+                    number += 1
+                sentences = _sentences(task.text)
+                same_chapter = [t for t in pool if t.chapter == task.chapter and t is not task]
+                if same_chapter and rng.random() < 0.6:  # recombine: borrow a sentence
+                    donor = _sentences(rng.choice(same_chapter).text)
+                    sentences.insert(rng.randrange(len(sentences) + 1), rng.choice(donor))
+                if len(sentences) > 2 and rng.random() < 0.4:  # drop one
+                    sentences.pop(rng.randrange(len(sentences)))
+                text = "".join(sentences)
+                for a, b in rng.sample(REWORDINGS, 2):  # light rewording
+                    text = text.replace(a, b, 1) if rng.random() < 0.5 else text
+                text = re.sub(r"(20\d\d)年", lambda m: f"{min(end, int(m[1]) + start - 2021)}年", text)
+                lead = rng.sample(unit_pool, rng.choice([1, 1, 1, 2, 2, 3]))
+                if task.lead and rng.random() < 0.5:
+                    lead[0] = task.lead[0]
+                lead = list(dict.fromkeys(lead))
+                clause = (
+                    f"（牵头单位：{'、'.join(lead)}；责任单位：区政府有关部门，各镇人民政府、街道办事处）"
+                )
+                if drop_clause and number == 17:
+                    clause = ""
+                out.append(f"{number}．{text}{clause}")
+                out.append("")
+    out.append(f"全区各级各部门要全面准确贯彻本实施方案，确保{district}法治政府建设各项任务措施落到实处。")
+    name = f"synthetic-{index:04d}-fazhi-zhengfu-{start}-{end}.txt"
+    return name, "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for i in range(args.count):
+        name, text = generate_plan(i, args.seed)
+        (args.out / name).write_text(text, encoding="utf-8")
+    print(f"wrote {args.count} synthetic plans to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
