@@ -18,18 +18,18 @@ from policykg.app_pages import common
 HERE = Path(__file__).resolve().parent
 PAGES = HERE / "policykg" / "app_pages"
 
-st.set_page_config(page_title="法治政府建设任务图谱", page_icon="⚖️", layout="wide")
+st.set_page_config(page_title="法治政府建设任务图谱", page_icon=":material/gavel:", layout="wide")
 
 build = common.ensure_build()
 
 pages = [
-    st.Page(PAGES / "overview.py", title="概览", icon="🏠", url_path="overview", default=True),
-    st.Page(PAGES / "search.py", title="搜索", icon="🔍", url_path=common.PAGE_PATHS["search"]),
-    st.Page(PAGES / "task.py", title="任务", icon="📄", url_path=common.PAGE_PATHS["task"]),
-    st.Page(PAGES / "unit.py", title="单位", icon="🏛️", url_path=common.PAGE_PATHS["unit"]),
-    st.Page(PAGES / "network.py", title="工作量网络", icon="🕸️", url_path=common.PAGE_PATHS["network"]),
-    st.Page(PAGES / "deadlines.py", title="截止时间", icon="📅", url_path=common.PAGE_PATHS["deadlines"]),
-    st.Page(PAGES / "sparql.py", title="SPARQL", icon="🧮", url_path=common.PAGE_PATHS["sparql"]),
+    st.Page(PAGES / "overview.py", title="概览", icon=":material/home:", url_path="overview", default=True),
+    st.Page(PAGES / "search.py", title="搜索", icon=":material/search:", url_path=common.PAGE_PATHS["search"]),
+    st.Page(PAGES / "task.py", title="任务", icon=":material/description:", url_path=common.PAGE_PATHS["task"]),
+    st.Page(PAGES / "unit.py", title="单位", icon=":material/account_balance:", url_path=common.PAGE_PATHS["unit"]),
+    st.Page(PAGES / "network.py", title="工作量网络", icon=":material/hub:", url_path=common.PAGE_PATHS["network"]),
+    st.Page(PAGES / "deadlines.py", title="截止时间", icon=":material/event:", url_path=common.PAGE_PATHS["deadlines"]),
+    st.Page(PAGES / "sparql.py", title="SPARQL", icon=":material/code:", url_path=common.PAGE_PATHS["sparql"]),
 ]
 page = st.navigation(pages)
 

@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -186,6 +187,7 @@ def ensure_build() -> Build:
         key = build_key(cfg)
         b = _open(key)
         if _is_current(key):
+            warm_up(b)
             return b
     except BuildError:
         pass
@@ -212,7 +214,35 @@ def ensure_build() -> Build:
         st.error(f"无法建立知识图谱：{md_escape(exc)}")
         st.stop()
     bar.empty()
+    warm_up(b)
     return b
+
+
+_ENGINE_LOCK = threading.Lock()
+_WARMED: set[str] = set()
+
+
+def search_engine(b: Build) -> Any:
+    """The build's search engine; waits for a warm-up in progress instead of loading a second copy."""
+    with _ENGINE_LOCK:
+        return b.search_engine()
+
+
+def _warm(b: Build) -> None:
+    with _ENGINE_LOCK:
+        try:
+            b.search_engine().search("法治政府建设", top=1)  # loads the index and the embedding model
+        except Exception:  # a failed warm-up shows up (with its message) on the first search
+            _WARMED.discard(str(b.path))
+
+
+def warm_up(b: Build) -> None:
+    """Load the search index and embedding model in the background once per build, so the first
+    search an analyst types does not pay the model's start-up (seconds) while pages that need no
+    search open at once."""
+    if str(b.path) not in _WARMED:
+        _WARMED.add(str(b.path))
+        threading.Thread(target=_warm, args=(b,), name="policykg-warm-up", daemon=True).start()
 
 
 def current_build() -> Build:
@@ -284,7 +314,7 @@ def search(key: BuildKey, query: str, mode: str, unit: str | None, role: str, ch
         chapter=chapter,
         year=year,
     )
-    engine = _open(key).search_engine()
+    engine = search_engine(_open(key))
     t0 = time.perf_counter()
     result = engine.search(query, top=top, mode=mode, filters=filters)
     data = result.to_json()
@@ -294,7 +324,7 @@ def search(key: BuildKey, query: str, mode: str, unit: str | None, role: str, ch
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def similar(key: BuildKey, plan_id: str, position: int, top: int) -> list[dict[str, Any]]:
-    return [h.to_json() for h in _open(key).search_engine().similar(plan_id, position, top).hits]
+    return [h.to_json() for h in search_engine(_open(key)).similar(plan_id, position, top).hits]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -347,15 +377,38 @@ def graphml(key: BuildKey, kind: str, include_collectives: bool, roles: tuple[st
     return buf.getvalue()
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def sparql_engine(key: BuildKey) -> Any:
-    """A time-limited SPARQL engine (worker process) over the build's store, kept for the process."""
-    from graph.sparql import SparqlEngine, scorer_for_build, store_path_of
+class SparqlRunner:
+    """A SPARQL engine whose worker processes are started, and restarted, by one long-lived thread.
 
-    b = _open(key)
-    cfg = _config_of(key)
-    return SparqlEngine(store_path_of(b), timeout=cfg.query_timeout, limit=cfg.result_limit,
-                        scorer=scorer_for_build(b))
+    Why: the query workers ask Linux to kill them when their parent dies (``PR_SET_PDEATHSIG``), and
+    Linux means the parent *thread*. Streamlit runs every script run in a new thread, so a worker
+    started there would be killed as soon as that run ended. Queries go through a one-thread executor
+    that lives as long as the app; the engine has one worker anyway, so nothing is lost by it.
+    """
+
+    def __init__(self, key: BuildKey) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from graph.sparql import SparqlEngine, scorer_for_build, store_path_of
+
+        b = _open(key)
+        cfg = _config_of(key)
+        self.timeout = cfg.query_timeout
+        self.limit = cfg.result_limit
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policykg-sparql")
+        self.engine = self._thread.submit(
+            SparqlEngine, store_path_of(b), timeout=cfg.query_timeout, limit=cfg.result_limit,
+            scorer=scorer_for_build(b),
+        ).result()
+
+    def query(self, text: str) -> Any:
+        return self._thread.submit(self.engine.query, text).result()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def sparql_engine(key: BuildKey) -> SparqlRunner:
+    """The time-limited SPARQL engine over the build's store, kept for the life of the process."""
+    return SparqlRunner(key)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -441,14 +494,15 @@ def json_bytes(data: Any) -> bytes:
 
 
 def echarts_graph(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], categories: list[str], *,
-                  title: str = "", layout: str = "force", repulsion: int = 220) -> dict[str, Any]:
+                  title: str = "", layout: str = "force", repulsion: int = 220,
+                  colours: Sequence[str] = ()) -> dict[str, Any]:
     """ECharts options for a graph series. Labels are drawn on the canvas and tooltips use rich text
     (``renderMode: richText``), so unit and task names are never interpreted as HTML. The toolbox
     saves the picture (PNG with the canvas renderer, SVG with the svg renderer)."""
     return {
         "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}},
         "tooltip": {"renderMode": "richText", "confine": True},
-        "legend": [{"data": categories, "top": 24, "type": "scroll"}],
+        "legend": [{"data": categories, "bottom": 0, "type": "scroll"}],
         "toolbox": {
             "feature": {"saveAsImage": {"title": "保存为图片", "name": "policykg-network", "pixelRatio": 2},
                         "restore": {"title": "还原"}},
@@ -461,7 +515,10 @@ def echarts_graph(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], cate
                 "layout": layout,
                 "data": nodes,
                 "links": edges,
-                "categories": [{"name": c} for c in categories],
+                "categories": [
+                    {"name": name, **({"itemStyle": {"color": colours[i]}} if i < len(colours) else {})}
+                    for i, name in enumerate(categories)
+                ],
                 "roam": True,
                 "draggable": True,
                 "label": {"show": True, "position": "right", "fontSize": 11},
@@ -469,7 +526,8 @@ def echarts_graph(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], cate
                 "force": {"repulsion": repulsion, "edgeLength": [40, 160], "gravity": 0.08},
                 "emphasis": {"focus": "adjacency", "lineStyle": {"width": 4}},
                 "lineStyle": {"color": "source", "curveness": 0.1, "opacity": 0.5},
-                "top": 60,
+                "top": 40,
+                "bottom": 40,
             }
         ],
     }

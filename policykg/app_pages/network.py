@@ -42,8 +42,9 @@ c.url_state("n_svg", "svg", False, lambda t: t == "1")
 
 with st.container(horizontal=True):
     st.segmented_control("视图", list(KINDS), key="n_kind", format_func=KINDS.get, required=True)
-    st.multiselect("角色", list(c.ROLE_LABELS), key="n_roles", format_func=lambda r: c.ROLE_LABELS[r] + "单位")
-    st.multiselect("章（不选为全部）", list(chapters), key="n_chapters", format_func=chapters.get)
+    st.multiselect("角色", list(c.ROLE_LABELS), key="n_roles", format_func=lambda r: c.ROLE_LABELS[r] + "单位",
+                   placeholder="全部角色")
+    st.multiselect("章", list(chapters), key="n_chapters", format_func=chapters.get, placeholder="全部章")
 with st.container(horizontal=True):
     st.toggle("包含集合主体", key="n_collectives",
               help="“区政府有关部门”等集合主体几乎出现在每项任务中，纳入后网络会被它们主导。")
@@ -113,7 +114,8 @@ else:
 st.caption("节点大小 = 加权工作量（牵头×3、责任×2、参加×1），颜色 = 单位类型。拖动、滚轮缩放；点击单位查看详情；"
            "右上角工具栏可保存图片。")
 event = st_echarts(
-    c.echarts_graph(nodes, edges, categories, title=title, repulsion=260 if kind == "units" else 90),
+    c.echarts_graph(nodes, edges, categories, title=title, repulsion=260 if kind == "units" else 90,
+                    colours=[*(c.TYPE_COLOURS[t] for t in types), "#bcbd22"]),
     height="640px",
     renderer="svg" if st.session_state["n_svg"] else "canvas",
     key=f"n_chart_{kind}_{','.join(roles)}_{picked}_{collectives}_{min_weight}",

@@ -64,7 +64,7 @@ else:
     )
     left, right = st.columns([1, 2])
     left.dataframe(summary, hide_index=True, width="stretch")
-    severity = right.multiselect("按严重程度筛选", list(c.SEVERITY_LABELS.values()),
+    severity = right.multiselect("按严重程度筛选", list(c.SEVERITY_LABELS.values()), placeholder="全部",
                                  default=[v for v in c.SEVERITY_LABELS.values() if v != "提示"])
     shown = defects[defects["严重程度"].isin(severity)] if severity else defects
     shown = shown.sort_values(["严重程度", "行号"], key=lambda s: s.map(order) if s.name == "严重程度" else s)

@@ -56,13 +56,14 @@ query = st.text_input("检索内容", key="s_q", placeholder="例如：哪些任
 with st.container(horizontal=True):
     st.segmented_control("检索方式", list(c.MODE_LABELS), key="s_mode", format_func=c.MODE_LABELS.get,
                          help="混合 = 语义向量 + 关键词（BM25），按排名融合")
-    st.selectbox("单位", ["", *units], key="s_unit", format_func=lambda u: u or "（全部单位）")
+    st.selectbox("单位", ["", *units], key="s_unit", format_func=lambda u: u or "（全部单位）", width=220)
     st.selectbox("角色", roles, key="s_role",
-                 format_func=lambda r: "任一角色" if r == "any" else c.ROLE_LABELS[r] + "单位")
+                 format_func=lambda r: "任一角色" if r == "any" else c.ROLE_LABELS[r] + "单位", width=130)
     st.selectbox("章", [0, *chapters], key="s_chapter",
-                 format_func=lambda n: "（全部章）" if n == 0 else chapters[n])
-    st.selectbox("时限年份", [0, *years], key="s_year", format_func=lambda y: "（不限）" if y == 0 else f"{y}年")
-    st.selectbox("结果数", [5, 10, 20, 50], key="s_top")
+                 format_func=lambda n: "（全部章）" if n == 0 else chapters[n], width=260)
+    st.selectbox("时限年份", [0, *years], key="s_year", format_func=lambda y: "（不限）" if y == 0 else f"{y}年",
+                 width=120)
+    st.selectbox("结果数", [5, 10, 20, 50], key="s_top", width=90)
 
 mode = st.session_state.get("s_mode") or "hybrid"
 unit = st.session_state["s_unit"] or None

@@ -119,4 +119,6 @@ for h in similar:
         seen.add(name)
         nodes.append({"name": name, "category": 5, "symbolSize": 14, "value": round(h["score"], 3)})
         edges.append({"source": centre, "target": name, "lineStyle": {"type": "dashed"}})
-st_echarts(c.echarts_graph(nodes, edges, categories, repulsion=320), height="460px", key=f"t_graph_{ident}")
+colours = ["#d62728", "#7f7f7f", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd"]
+st_echarts(c.echarts_graph(nodes, edges, categories, repulsion=320, colours=colours), height="460px",
+           key=f"t_graph_{ident}")
