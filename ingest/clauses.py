@@ -28,6 +28,7 @@ _CLAUSE_HINT = re.compile("(" + "|".join(ROLE_WORDS) + r"|职责分工负责)")
 _SUFFIX = re.compile(r"(按照?职责分工负责|按照?职责负责|分别负责|负责)$")
 _ETC = re.compile(r"等(?=[^、，,等]*(?:部门|单位)$)")  # only an 等 that introduces a collective
 _SEPARATORS = re.compile(r"([、，,])")
+MAX_NAME_TOKENS = 4  # a name printed with separators inside (各镇人民政府、街道办事处) spans at most this many
 _ROLE_RANK: dict[Role, int] = {"lead": 0, "responsible": 1, "participating": 2}
 
 
@@ -70,9 +71,9 @@ def _split_names(segment: str, table: UnitTable) -> list[str]:
     i = 0
     while i < len(tokens):
         taken = 1
-        for j in range(len(tokens), i + 1, -1):
+        for j in range(min(len(tokens), i + MAX_NAME_TOKENS), i + 1, -1):
             joined = "".join(tokens[k] + (seps[k] if k < j - 1 else "") for k in range(i, j)).strip()
-            if table.known(joined) or (table.truncation_of(joined) and any(s in joined for s in "、，,")):
+            if table.known(joined) or table.truncation_of(joined):
                 names.append(joined)
                 taken = j - i
                 break

@@ -10,7 +10,6 @@ still gives two sections.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from pypinyin import lazy_pinyin
@@ -32,6 +31,8 @@ PERIOD_RE = re.compile(r"[（(]\s*(?P<a>[12]\d{3})\s*(?:年)?\s*[—–\-－~～
 ISSUER_RE = re.compile(r"^(?P<issuer>(?:[\u4e00-\u9fff]{1,7}?(?:省|自治区))?(?:[\u4e00-\u9fff]{1,7}?市)?"
                        r"(?:[\u4e00-\u9fff]{1,7}?(?:区|县|旗))?)(?=[\u4e00-\u9fff（(])")
 _HEADING_MAX = 80
+# zero-width and other format characters that word processors leave in copied text
+_INVISIBLE = {ord(ch): None for ch in "\u200b\u200c\u200e\u200f\u2060\ufeff\u00ad\u202a\u202c"}
 _STRAY = [
     (re.compile(r"[，、；：,;:]\s*[。.]"), "a separator right before 。"),
     (re.compile(r"、\s*等"), "、 right before 等"),
@@ -43,11 +44,7 @@ _STRAY = [
 def normalise(text: str) -> str:
     """Line endings, ideographic spaces and compatibility characters; full-width punctuation stays."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u3000", " ").replace("\xa0", " ")
-    text = text.lstrip("\ufeff")
-    return "".join(
-        unicodedata.normalize("NFKC", ch) if unicodedata.category(ch) == "Cf" and ch != "\u200d" else ch
-        for ch in text
-    ).replace("\u200b", "")
+    return text.translate(_INVISIBLE)
 
 
 def make_plan_id(issuer: str, start: int | None, end: int | None, fallback: str) -> str:

@@ -80,6 +80,7 @@ class UnitTable:
     entries: dict[str, UnitEntry] = field(default_factory=dict)
     source: str = "<built-in>"
     _index: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _cuts: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for entry in self.entries.values():
@@ -98,8 +99,10 @@ class UnitTable:
         """The known name that ``name`` is a cut-off prefix of (at least 3 characters), if exactly one."""
         if len(name) < 3 or name in self._index:
             return None
-        hits = {canon for alias, canon in self._index.items() if alias.startswith(name) and alias != name}
-        return hits.pop() if len(hits) == 1 else None
+        if name not in self._cuts:  # memoised: a plan repeats the same names thousands of times
+            hits = {canon for alias, canon in self._index.items() if alias.startswith(name) and alias != name}
+            self._cuts[name] = hits.pop() if len(hits) == 1 else None
+        return self._cuts[name]
 
     def resolve(self, raw: str) -> Resolution:
         canonical = self._index.get(raw)

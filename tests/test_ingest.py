@@ -212,5 +212,5 @@ def test_a_plan_without_unit_clauses_is_built_with_a_warning(unit_table):
 
 
 def test_read_plan_names_the_file_for_missing_input(tmp_path):
-    with pytest.raises(IngestError, match="missing.txt: file not found"):
+    with pytest.raises(IngestError, match=r"missing\.txt: file not found"):
         read_plan(tmp_path / "missing.txt")

@@ -100,7 +100,7 @@ def _pdf_without_text() -> bytes:
 def test_scanned_pdf_says_ocr_is_needed(tmp_path):
     path = tmp_path / "scan.pdf"
     path.write_bytes(_pdf_without_text())
-    with pytest.raises(IngestError, match="no text layer.*OCR"):
+    with pytest.raises(IngestError, match=r"no text layer.*OCR"):
         read_source(path)
 
 
