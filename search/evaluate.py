@@ -132,10 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{'mode':8} {'recall@5':>9} {'MRR':>6} | {'para R@5':>9} {'para MRR':>9} | {'lit R@5':>8} {'lit MRR':>8}"
             )
             for mode, r in results.items():
-                o, p, lit = r["overall"], r["paraphrase"], r["literal"]
-                print(
-                    f"{mode:8} {o.recall:9.3f} {o.mrr:6.3f} | {p.recall:9.3f} {p.mrr:9.3f} | {lit.recall:8.3f} {lit.mrr:8.3f}"
-                )
+                cells = [
+                    f"{x.recall:9.3f} {x.mrr:{w}.3f}" if x.n else f"{'-':>9} {'-':>{w}}"
+                    for x, w in ((r["overall"], 6), (r["paraphrase"], 9), (r["literal"], 8))
+                ]
+                print(f"{mode:8} " + " | ".join(cells))
         if args.misses:
             for mode in MODES:
                 for row in score(engine, queries, mode)[1]:
