@@ -40,6 +40,7 @@ import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -466,6 +467,8 @@ def _worker_entry() -> None:
         import ctypes
 
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != int(sys.argv[5]):  # the parent died before prctl took effect
+        return
     conn = _Duplex(Connection(read_fd, writable=False), Connection(write_fd, readable=False))
     _worker_main(conn, sys.argv[3])  # type: ignore[arg-type]
 
@@ -511,6 +514,7 @@ class _Worker:
                     str(from_child_w),
                     store_path,
                     json.dumps(sys.path),
+                    str(os.getpid()),
                 ],
                 pass_fds=(to_child_r, from_child_w),
                 stdin=subprocess.DEVNULL,
@@ -546,6 +550,43 @@ class _Worker:
         self.kill()
 
 
+class _Spawner:
+    """Starts every worker from one thread that lives as long as the process.
+
+    Linux delivers PR_SET_PDEATHSIG when the *thread* that started the child exits, not the process.
+    Workers are (re)started from request threads of a threaded server or from Streamlit script
+    threads, which end quickly; starting them here instead makes "die with the parent" mean the
+    process, and keeps it from killing healthy workers when a request thread finishes.
+    """
+
+    def __init__(self) -> None:
+        self._requests: queue.Queue[tuple[str, Future[_Worker]]] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self, store_path: str) -> _Worker:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._loop, name="policykg-sparql-spawner", daemon=True
+                )
+                self._thread.start()
+        fut: Future[_Worker] = Future()
+        self._requests.put((store_path, fut))
+        return fut.result()
+
+    def _loop(self) -> None:
+        while True:
+            path, fut = self._requests.get()
+            try:
+                fut.set_result(_Worker(path))
+            except BaseException as e:
+                fut.set_exception(e)
+
+
+_SPAWNER = _Spawner()
+
+
 class QueryPool:
     """Warm worker processes over one store; a query that overruns its time limit kills its worker.
 
@@ -567,7 +608,7 @@ class QueryPool:
             self._idle.put(self._spawn())
 
     def _spawn(self) -> _Worker:
-        w = _Worker(self.store_path)
+        w = _SPAWNER.start(self.store_path)
         with self._lock:
             self._workers.append(w)
         return w

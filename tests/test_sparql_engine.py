@@ -313,3 +313,35 @@ def test_table_lines_up_chinese(store: ox.Store) -> None:
     lines = text.decode("utf-8").splitlines()
     assert lines[0].startswith("label") and lines[2].startswith("区司法局  pkid:test-2021-2025/task/1")
     assert "(2 rows" in text.decode("utf-8")
+
+
+def test_workers_outlive_the_thread_that_started_them(store_dir: Path) -> None:
+    """PR_SET_PDEATHSIG fires when the *thread* that started the worker exits; a server starts and
+    restarts workers from short-lived request threads, so those workers must survive them."""
+    box: dict[str, SparqlEngine] = {}
+
+    def start() -> None:
+        e = SparqlEngine(store_dir, workers=1)
+        e.warm_up()  # the worker has set its death signal before this thread ends
+        box["e"] = e
+
+    def runaway() -> None:
+        with pytest.raises(QueryTimeout):
+            box["e"].query(RUNAWAY, timeout=0.5)
+
+    th = threading.Thread(target=start)
+    th.start()
+    th.join()
+    engine = box["e"]
+    try:
+        time.sleep(0.5)
+        assert engine.query("ASK { ?s a pk:Task }", timeout=30).boolean is True
+        # the replacement started after a timeout in another short-lived thread must survive too
+        t2 = threading.Thread(target=runaway)
+        t2.start()
+        t2.join()
+        engine.warm_up()
+        time.sleep(0.5)
+        assert engine.query("ASK { ?s a pk:Task }", timeout=30).boolean is True
+    finally:
+        engine.close()
