@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from graph.store import StoreError
 from ingest import IngestError
 from ingest.records import ROLES, Plan, Task
 
@@ -296,19 +298,44 @@ def _command_modules() -> list[Any]:
     return modules
 
 
+# Errors a user can act on, by module: checked through sys.modules so that reporting an error never
+# imports a heavy module (search pulls in faiss and torch) that the command did not use.
+USER_ERRORS = {
+    "search.engine": "SearchIndexError",
+    "search.embedders": "EmbedderError",
+    "graph.sparql": "SparqlError",
+    "graph.queries": "QueryFileError",
+}
+
+
+def user_error_types() -> tuple[type[BaseException], ...]:
+    types: list[type[BaseException]] = [IngestError, BuildError, CliError, StoreError]
+    for module, name in USER_ERRORS.items():
+        loaded = sys.modules.get(module)
+        if loaded is not None and hasattr(loaded, name):
+            types.append(getattr(loaded, name))
+    return tuple(types)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (IngestError, BuildError, CliError) as exc:
-        print(f"policykg: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("policykg: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        if isinstance(exc, user_error_types()):
+            print(f"policykg: error: {exc}", file=sys.stderr)
+            return 2
+        if os.environ.get("POLICYKG_DEBUG"):
+            raise
+        print(f"policykg: internal error: {type(exc).__name__}: {exc} "
+              "(a bug: please report it; POLICYKG_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
