@@ -91,9 +91,12 @@ else:
 numeric = [col for col in df.columns if pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])]
 labels = [col for col in df.columns if col not in numeric
           and not df[col].astype(str).str.startswith(("http://", "https://")).all()]
-if answer["kind"] == "select" and len(df) > 1 and len(numeric) == 1 and len(labels) == 1:
+# One numeric column and a label for it (an rdfs:label column if there is one): draw it as bars.
+labels.sort(key=lambda col: not col.lower().endswith("label"))
+if answer["kind"] == "select" and 1 < len(df) <= 200 and len(numeric) == 1 and labels:
     chart_df = df[[labels[0], numeric[0]]].copy()
     chart_df[labels[0]] = chart_df[labels[0]].astype(str)
+    chart_df = chart_df.groupby(labels[0], as_index=False)[numeric[0]].sum()
     st.altair_chart(
         alt.Chart(chart_df)
         .mark_bar()
