@@ -59,8 +59,14 @@ def data_with_markup(tmp_path_factory: pytest.TempPathFactory) -> Path:
     anchor = "74．加强中国特色社会主义法治"
     assert text.count(anchor) == 1, "the plan changed; pick another anchor for the injected text"
     plan.write_text(text.replace(anchor, anchor + INJECTED, 1), encoding="utf-8")
-    b = Build.open(Config(data_dir=data))
+    stages: list[tuple[str, float]] = []
+    b = Build.open(Config(data_dir=data), progress=lambda stage, fraction: stages.append((stage, fraction)))
     assert INJECTED in b.plans[0].tasks[-1].text
+    # the app's progress bar maps the library's stages onto one bar that never goes back
+    from policykg.app_pages.common import _overall
+
+    values = [_overall(stage, fraction)[0] for stage, fraction in stages]
+    assert values == sorted(values) and values[-1] == 1.0, list(zip(stages, values, strict=True))
     return data
 
 
@@ -184,3 +190,24 @@ def test_markup_in_search_results_and_queries_is_inert(server: str, page: Any) -
     main = page.locator('[data-testid="stMain"]')
     assert "<script>alert(1)</script>" in main.inner_text(), "task 74 is found and its text shown literally"
     assert main.locator("script").count() == 0
+
+
+def test_clicking_a_network_node_shows_its_details(server: str, page: Any) -> None:
+    _open(page, server + "/network", "canvas")
+    time.sleep(3)  # let the force layout settle
+    box = page.locator("canvas").first.bounding_box()
+    detail = page.locator("text=打开单位页")
+    assert detail.count() == 0, "no unit is selected before a click"
+    # the biggest units sit near the middle of the layout; try a small grid of points there
+    for dx in range(-60, 61, 20):
+        for dy in range(-60, 61, 20):
+            page.mouse.click(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + dy)
+            try:
+                detail.wait_for(timeout=1500)
+            except sync_api.TimeoutError:
+                continue
+            href = page.locator('a[href*="unit?name="]', has_text="打开单位页").get_attribute("href")
+            assert href and "unit?name=" in href
+            assert page.locator(ERRORS).count() == 0
+            return
+    pytest.fail("no click on the network selected a unit")

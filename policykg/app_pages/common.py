@@ -157,23 +157,33 @@ def _is_current(key: BuildKey) -> bool:
     return _open(key).is_current()
 
 
-_STAGES: tuple[tuple[str, float, float, str], ...] = (
-    # stage prefix, start, span of the overall bar, what the analyst reads
-    ("parse", 0.0, 0.10, "解析规划文件"),
-    ("graph", 0.10, 0.05, "生成知识图谱"),
-    ("store", 0.15, 0.10, "写入图数据库"),
-    ("search: loading model", 0.25, 0.10, "加载语义模型"),
-    ("search: embedding", 0.35, 0.50, "计算语义向量"),
-    ("search", 0.85, 0.13, "建立检索索引"),
-    ("done", 1.0, 0.0, "完成"),
+_STAGES: tuple[tuple[str, float, float], ...] = (
+    # stage prefix, where it starts on the overall bar, its span (the search engine reports its own
+    # fraction of the search stage, from loading the model to writing the index)
+    ("parse", 0.0, 0.10),
+    ("graph", 0.10, 0.05),
+    ("store", 0.15, 0.10),
+    ("search", 0.25, 0.73),
+    ("done", 1.0, 0.0),
 )
+_STAGE_LABELS = {
+    "parse": "解析规划文件",
+    "graph": "生成知识图谱",
+    "store": "写入图数据库",
+    "search: loading model": "加载语义模型",
+    "search: embedding": "计算语义向量",
+    "search": "建立检索索引",
+    "done": "完成",
+}
 
 
 def _overall(stage: str, fraction: float) -> tuple[float, str]:
-    for prefix, start, span, label in _STAGES:
+    """A build stage and its fraction → (position on one overall progress bar, what the analyst reads)."""
+    label = next((text for prefix, text in _STAGE_LABELS.items() if stage.startswith(prefix)), stage)
+    for prefix, start, span in _STAGES:
         if stage.startswith(prefix):
             return min(1.0, start + span * max(0.0, min(1.0, fraction))), label
-    return 0.0, stage
+    return 0.0, label
 
 
 def ensure_build() -> Build:
@@ -193,9 +203,12 @@ def ensure_build() -> Build:
         pass
     bar = st.progress(0.0, text="正在建立知识图谱与检索索引（首次打开或规划文件已更新）…")
 
+    shown = [0.0]
+
     def report(stage: str, fraction: float) -> None:
         value, label = _overall(stage, fraction)
-        bar.progress(value, text=f"正在建立知识图谱与检索索引：{label}")
+        shown[0] = max(shown[0], value)  # a stage the table does not know never moves the bar back
+        bar.progress(shown[0], text=f"正在建立知识图谱与检索索引：{label}")
 
     try:
         try:
