@@ -28,6 +28,7 @@ from ingest import IngestError
 from ingest.records import ROLES, Plan, Role, Task
 from policykg.build import Build, BuildError, build
 from policykg.config import Config
+from search.engine import SearchIndexError
 
 T = TypeVar("T")
 
@@ -61,6 +62,9 @@ PAGE_PATHS: dict[str, str] = {
     "deadlines": "deadlines",
     "sparql": "sparql",
 }
+
+#: What a search can raise that an analyst can act on (rebuild); shown with st.error, never a traceback.
+SEARCH_ERRORS: tuple[type[Exception], ...] = (SearchIndexError, BuildError)
 
 BuildKey = tuple[str, str, str]  # (resolved build directory, data dir, build dir): what a cache entry is of
 

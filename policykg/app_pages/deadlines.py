@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
@@ -19,7 +20,7 @@ multi_plan = len(b.plans) > 1
 st.title("截止时间")
 
 
-def _member(options: list[str]):  # type: ignore[no-untyped-def]
+def _member(options: list[str]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in options:
             raise ValueError(text)

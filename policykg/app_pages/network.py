@@ -35,16 +35,16 @@ def _kind(text: str) -> str:
 
 c.url_state("n_kind", "view", "units", _kind)
 c.url_state("n_roles", "roles", list(c.ROLE_LABELS), _roles)
-c.url_state("n_chapters", "chapters", [], _chapters)
+c.url_state("n_chapters", "chapters", list[int](), _chapters)
 c.url_state("n_collectives", "collectives", False, lambda t: t == "1")
 c.url_state("n_min", "min", 1, int)
 c.url_state("n_svg", "svg", False, lambda t: t == "1")
 
 with st.container(horizontal=True):
-    st.segmented_control("视图", list(KINDS), key="n_kind", format_func=KINDS.get, required=True)
+    st.segmented_control("视图", list(KINDS), key="n_kind", format_func=lambda k: KINDS[k], required=True)
     st.multiselect("角色", list(c.ROLE_LABELS), key="n_roles", format_func=lambda r: c.ROLE_LABELS[r] + "单位",
                    placeholder="全部角色")
-    st.multiselect("章", list(chapters), key="n_chapters", format_func=chapters.get, placeholder="全部章")
+    st.multiselect("章", list(chapters), key="n_chapters", format_func=lambda n: chapters[n], placeholder="全部章")
 with st.container(horizontal=True):
     st.toggle("包含集合主体", key="n_collectives",
               help="“区政府有关部门”等集合主体几乎出现在每项任务中，纳入后网络会被它们主导。")

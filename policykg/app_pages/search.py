@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -24,7 +26,7 @@ def _unit(text: str) -> str:
     return text
 
 
-def _choice(options: list[int]):  # type: ignore[no-untyped-def]
+def _choice(options: list[int]) -> Callable[[str], int]:
     def parse(text: str) -> int:
         value = int(text)
         if value not in options:
@@ -34,7 +36,7 @@ def _choice(options: list[int]):  # type: ignore[no-untyped-def]
     return parse
 
 
-def _member(options: list[str]):  # type: ignore[no-untyped-def]
+def _member(options: list[str]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in options:
             raise ValueError(text)
@@ -54,7 +56,7 @@ c.url_state("s_top", "top", 10, _choice([5, 10, 20, 50]))
 query = st.text_input("检索内容", key="s_q", placeholder="例如：哪些任务涉及川渝协同",
                       help="可以用自然语言提问；查询中出现的单位名称会自动作为单位筛选条件。")
 with st.container(horizontal=True):
-    st.segmented_control("检索方式", list(c.MODE_LABELS), key="s_mode", format_func=c.MODE_LABELS.get,
+    st.segmented_control("检索方式", list(c.MODE_LABELS), key="s_mode", format_func=lambda m: c.MODE_LABELS[m],
                          help="混合 = 语义向量 + 关键词（BM25），按排名融合")
     st.selectbox("单位", ["", *units], key="s_unit", format_func=lambda u: u or "（全部单位）", width=220)
     st.selectbox("角色", roles, key="s_role",
@@ -86,11 +88,15 @@ if not query.strip() and not (unit or chapter or year):
         st.markdown("- " + c.md_link(example, "search", q=example))
     st.stop()
 
-result = c.search(key, query, mode, unit, role, chapter, year, top)
+try:
+    result = c.search(key, query, mode, unit, role, chapter, year, top)
+except c.SEARCH_ERRORS as exc:
+    st.error("检索索引不可用：" + c.md_escape(exc), icon=":material/error:")
+    st.stop()
 hits = result["hits"]
 
 for note in result["notes"]:
-    st.info(c.md_escape(note), icon="ℹ️")
+    st.info(c.md_escape(note), icon=":material/info:")
 st.caption(f"找到 {len(hits)} 项任务 · 检索方式：{c.MODE_LABELS[mode]} · 服务器用时 {result['elapsed_ms']:.0f} 毫秒")
 
 if hits:

@@ -74,7 +74,7 @@ if not text.strip():
 
 answer = c.run_sparql(key, text)
 if "error" in answer:
-    st.error("查询未能执行：" + c.md_escape(answer["error"]), icon="🚫")
+    st.error("查询未能执行：" + c.md_escape(answer["error"]), icon=":material/error:")
     st.stop()
 
 rows = answer["records"]

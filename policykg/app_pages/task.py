@@ -72,7 +72,11 @@ with right:
 
 st.markdown("##### 最相似的任务")
 top = st.slider("显示数量", 3, 15, 5, key="t_top")
-similar = c.similar(key, plan.id, task.position, top)
+try:
+    similar = c.similar(key, plan.id, task.position, top)
+except c.SEARCH_ERRORS as exc:
+    st.error("检索索引不可用，无法列出相似任务：" + c.md_escape(exc), icon=":material/error:")
+    similar = []
 st.dataframe(
     pd.DataFrame(
         [
