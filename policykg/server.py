@@ -151,6 +151,7 @@ class SparqlServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # listen backlog: the default 5 resets connections under 20 concurrent clients
 
     def __init__(self, address: tuple[str, int], engine: SparqlEngine, config: EndpointConfig) -> None:
         self.engine = engine
