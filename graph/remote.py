@@ -110,7 +110,7 @@ def term_from_json(binding: dict[str, Any]) -> Term:
     if kind == "bnode":
         return ox.BlankNode(value)
     if kind in ("literal", "typed-literal"):
-        lang = binding.get("xml:lang")
+        lang = binding.get("xml:lang") or binding.get("lang")  # Virtuoso writes "lang" in CONSTRUCT JSON
         if lang:
             return ox.Literal(value, language=str(lang))
         dtype = binding.get("datatype")
@@ -127,6 +127,16 @@ def result_from_json(data: dict[str, Any], *, limit: int = DEFAULT_LIMIT) -> Que
     for b in bindings[:limit]:
         rows.append(tuple(term_from_json(b[v]) if v in b else None for v in variables))
     return QueryResult("select", variables, rows, truncated=len(bindings) > limit, limit=limit)
+
+
+_COMMENT_OR_STRING = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>|#[^\n]*")
+
+
+def query_form(text: str) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside strings, IRIs and comments."""
+    code = _COMMENT_OR_STRING.sub(" ", text)
+    m = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", code, re.IGNORECASE)
+    return m.group(1).upper() if m else "SELECT"
 
 
 # --- search inside SPARQL on a server that cannot call back into policykg ----------------------
@@ -227,12 +237,16 @@ class RemoteStore:
         """Run a query against this build's graph; SELECT/ASK as JSON, CONSTRUCT/DESCRIBE as N-Triples."""
         t0 = time.perf_counter()
         fields = [("query", sparql_prologue() + text), ("default-graph-uri", self.graph)]
-        ctype, data = self._post(self.endpoint.query_url, fields,
-                                 "application/sparql-results+json, application/n-triples;q=0.9, "
-                                 "text/turtle;q=0.8", timeout)
+        graph_form = query_form(text) in ("CONSTRUCT", "DESCRIBE")
+        accept = ("application/n-triples, text/turtle;q=0.9, application/sparql-results+json;q=0.5" if graph_form
+                  else "application/sparql-results+json")
+        ctype, data = self._post(self.endpoint.query_url, fields, accept, timeout)
         ctype = ctype.split(";")[0].strip().lower()
         if ctype in ("application/sparql-results+json", "application/json"):
             result = result_from_json(json.loads(data.decode("utf-8")), limit=limit)
+            if graph_form:  # a server that answers CONSTRUCT with ?s ?p ?o bindings
+                found = [ox.Triple(*row) for row in result.rows if None not in row]  # type: ignore[arg-type,misc]
+                result = QueryResult("graph", triples=found, truncated=result.truncated, limit=limit)
         else:
             fmt = {"application/n-triples": ox.RdfFormat.N_TRIPLES, "text/plain": ox.RdfFormat.N_TRIPLES
                    }.get(ctype, ox.RdfFormat.TURTLE)
@@ -306,11 +320,49 @@ def _batches(chunks: Iterable[bytes], size: int) -> Iterator[str]:
         yield "\n".join(lines)
 
 
+_SEPARATOR = re.compile(r"""(separator\s*=\s*)("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""", re.I)
+
+
+def protect_separators(text: str) -> tuple[str, dict[str, str]]:
+    """Swap non-ASCII GROUP_CONCAT separators for ASCII tokens (see :class:`RemoteSparqlEngine`)."""
+    tokens: dict[str, str] = {}
+
+    def repl(m: re.Match[str]) -> str:
+        sep = m.group(2)[1:-1]
+        if sep.isascii():
+            return m.group(0)
+        token = f"~@{len(tokens)}@~"
+        tokens[token] = sep
+        return f'{m.group(1)}"{token}"'
+
+    return _SEPARATOR.sub(repl, text), tokens
+
+
+def restore_separators(result: QueryResult, tokens: dict[str, str]) -> QueryResult:
+    if not tokens or result.kind != "select":
+        return result
+
+    def fix(term: Any) -> Any:
+        if isinstance(term, ox.Literal) and "~@" in term.value:
+            value = term.value
+            for token, sep in tokens.items():
+                value = value.replace(token, sep)
+            return (ox.Literal(value, language=term.language) if term.language
+                    else ox.Literal(value, datatype=term.datatype))
+        return term
+
+    result.rows = [tuple(fix(c) for c in row) for row in result.rows]
+    return result
+
+
 class RemoteSparqlEngine:
     """What :class:`graph.sparql.SparqlEngine` is for the embedded store, for a remote one.
 
     Same refusals (:func:`check_query`: read-only, no SERVICE, no file: IRIs), same result cap and
     time limit (the HTTP timeout; the server may stop later), same ``pk:searchScore`` (inlined).
+
+    Virtuoso 7.2 turns a non-ASCII ``GROUP_CONCAT`` separator (the canned queries join Chinese
+    names with "、") into "?"; such separators are sent as ASCII tokens and put back in the rows.
     """
 
     def __init__(self, store: RemoteStore, *, timeout: float = DEFAULT_TIMEOUT, limit: int = DEFAULT_LIMIT,
@@ -329,10 +381,11 @@ class RemoteSparqlEngine:
     def query(self, text: str, *, timeout: float | None = None, limit: int | None = None) -> QueryResult:
         t0 = time.perf_counter()
         check_query(text, max_bytes=self.max_query_bytes)
-        sent = inline_search(text, self.scorer)
+        sent, tokens = protect_separators(inline_search(text, self.scorer))
         try:
-            result = self.store.query(sent, limit=self.limit if limit is None else limit,
-                                      timeout=self.timeout if timeout is None else timeout)
+            result = restore_separators(
+                self.store.query(sent, limit=self.limit if limit is None else limit,
+                                 timeout=self.timeout if timeout is None else timeout), tokens)
         except SparqlError:
             raise
         except Exception as exc:  # a reply that is not valid JSON/RDF
@@ -348,3 +401,17 @@ class RemoteSparqlEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def engine_for_build(build: Any, *, timeout: float = DEFAULT_TIMEOUT, limit: int = DEFAULT_LIMIT,
+                     workers: int = 1, scorer: Scorer | None = None,
+                     max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES) -> Any:
+    """The query engine for a build: :class:`RemoteSparqlEngine` when its graph is on a SPARQL
+    server (``Build.is_remote``), otherwise the embedded store's :class:`graph.sparql.SparqlEngine`."""
+    from .sparql import SparqlEngine, store_path_of
+
+    if getattr(build, "is_remote", False):
+        return RemoteSparqlEngine(build.store, timeout=timeout, limit=limit, scorer=scorer,
+                                  max_query_bytes=max_query_bytes)
+    return SparqlEngine(store_path_of(build), timeout=timeout, limit=limit, workers=workers, scorer=scorer,
+                        max_query_bytes=max_query_bytes)

@@ -327,6 +327,10 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
         versions.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
         work = versions / f"{stamp}-{os.getpid()}"
+        n = 1
+        while work.exists() or work.with_name(work.name + ".partial").exists():
+            n += 1  # a second build within the same second
+            work = versions / f"{stamp}-{os.getpid()}-{n}"
         tmp = work.with_name(work.name + ".partial")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
@@ -550,6 +554,9 @@ class Build:
                 return False
         if self.config.model and self.manifest.get("model") not in (None, self.config.model):
             return False  # a different embedding model was asked for
+        spec = self.manifest.get("store") or {}
+        if self.config.store_url and (spec.get("kind") != "sparql" or spec.get("url") != public_url(self.config.store_url)):
+            return False  # the graph was asked for on (another) SPARQL server
         return _source_fingerprint(files, self.config) == self.manifest.get("fingerprint")
 
     @cached_property

@@ -1,0 +1,292 @@
+"""Benchmark: policykg at 10, 100 and 1,000 synthetic plans (a benchmark, not a test).
+
+For each corpus size it generates plans with ``bench/synth.py`` (seeded, SYNTHETIC), builds them in a
+fresh child process (so peak RSS is that build's own), and measures: build time (and its stages),
+triples, peak RSS, store size on disk, hybrid search p50/p95 over distinct queries, every canned
+SPARQL query's p50 on the Oxigraph store, the same query once on rdflib's in-memory store (the
+baseline ratio), and the time to add one plan to the built corpus (an incremental build).
+
+    python -m bench.corpus_bench --sizes 10,100,1000 --out /tmp/policykg-bench
+
+Results are printed as a Markdown table and written to ``<out>/results.json`` after every size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.synth import generate_plan  # noqa: E402
+
+QUERIES = [
+    "数据共享",
+    "行政执法 监督",
+    "法治宣传教育",
+    "行政复议",
+    "营商环境",
+    "重大行政决策 合法性审查",
+    "政务公开",
+    "应急管理 预案",
+    "证明事项告知承诺制",
+    "公务员法律培训 学时",
+    "基层 司法所",
+    "信用监管",
+    "规范性文件 备案审查",
+    "川渝 合作",
+    "执法人员 资格",
+    "法律顾问",
+    "社会矛盾纠纷 调解",
+    "互联网+政务服务",
+    "安全生产",
+    "知识产权 保护",
+]
+RDFLIB_TIMEOUT = 60  # seconds per query on rdflib (pure Python); slower queries are reported as "≥"
+OX_TIMEOUT = 120.0  # seconds per query on Oxigraph
+
+
+def _du(path: Path) -> int:
+    seen: set[int] = set()
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for f in files:
+            st = os.stat(os.path.join(root, f))
+            if st.st_ino not in seen:
+                seen.add(st.st_ino)
+                total += st.st_size
+    return total
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def child_build(data: Path, with_search: bool) -> dict[str, Any]:
+    """Run one build in this (child) process and report what it cost."""
+    from policykg.build import build
+    from policykg.config import Config
+
+    config = Config(data_dir=data)
+    t0 = time.perf_counter()
+    info = build(config, with_search=with_search)
+    seconds = time.perf_counter() - t0
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "seconds": seconds,
+        "triples": info.triples,
+        "tasks": info.tasks,
+        "plans": info.plans,
+        "peak_rss_mb": max(me, kids) / 1024,
+        "incremental": info.manifest["incremental"],
+        "build_dir": str(info.path.resolve()),
+    }
+
+
+def run_child(data: Path, with_search: bool) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.corpus_bench",
+            "--child-build",
+            str(data),
+            *([] if with_search else ["--no-search"]),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(_signum: int, _frame: Any) -> None:
+    raise _Timeout
+
+
+def measure_queries(data: Path, rdflib_baseline: bool, with_search: bool) -> dict[str, Any]:
+    from graph.queries import list_queries
+    from graph.sparql import QueryTimeout, SparqlEngine, scorer_for_build
+    from policykg.build import Build
+    from policykg.config import Config
+
+    b = Build.open(Config(data_dir=data), auto_build=False)
+    search: dict[str, float] | None = None
+    scorer = None
+    if with_search:
+        engine = b.search_engine()
+        engine.search("预热", top=10)  # load the model once; then every query is new to the engine
+        times = []
+        for q in QUERIES:
+            t = time.perf_counter()
+            engine.search(q, top=10, mode="hybrid")
+            times.append(time.perf_counter() - t)
+        search = {"p50_ms": 1000 * statistics.median(times), "p95_ms": 1000 * _pct(times, 0.95)}
+        scorer = scorer_for_build(b)
+    store = b.store
+    sparql: dict[str, dict[str, Any]] = {}
+    # the time-limited engine (a worker process), so one runaway query cannot stall the benchmark
+    with SparqlEngine(store.path, timeout=OX_TIMEOUT, limit=10**9, scorer=scorer) as ox_engine:
+        ox_engine.warm_up()
+        for cq in list_queries():
+            if "search" in cq.requires and scorer is None:
+                continue  # a graph-only build has no search index for pk:searchScore
+            runs = []
+            for _ in range(5):
+                try:
+                    runs.append(ox_engine.query(cq.text).elapsed)
+                except QueryTimeout:
+                    runs = [-OX_TIMEOUT]  # negative: "more than"
+                    break
+            sparql[cq.name] = {"p50_ms": 1000 * statistics.median(runs)}
+    if rdflib_baseline:
+        t = time.perf_counter()  # (queries Oxigraph could not finish are not run on rdflib)
+        g = store.to_memory_graph()
+        load = time.perf_counter() - t
+        signal.signal(signal.SIGALRM, _alarm)
+        for cq in list_queries():
+            if "search" in cq.requires or cq.name not in sparql:
+                sparql[cq.name]["rdflib_ms"] = None  # pk:searchScore is a pyoxigraph custom function
+                continue
+            t = time.perf_counter()
+            signal.alarm(RDFLIB_TIMEOUT if sparql[cq.name]["p50_ms"] > 0 else 1)
+            try:
+                list(g.query(cq.text_with_prologue()))
+                sparql[cq.name]["rdflib_ms"] = 1000 * (time.perf_counter() - t)
+            except _Timeout:
+                sparql[cq.name]["rdflib_ms"] = -1000.0 * RDFLIB_TIMEOUT  # negative: "more than"
+            finally:
+                signal.alarm(0)
+        sparql["_rdflib_load_s"] = {"seconds": load}
+        del g
+    return {"search": search, "sparql": sparql}
+
+
+def bench_size(n: int, out: Path, seed: int, with_search: bool, rdflib_baseline: bool) -> dict[str, Any]:
+    data = out / f"corpus-{n}"
+    shutil.rmtree(data, ignore_errors=True)
+    (data / "plans").mkdir(parents=True)
+    for name in ("units.toml", "thesaurus.toml", "terms.txt"):
+        shutil.copy(ROOT / "data" / name, data / name)
+    for i in range(n):
+        name, text = generate_plan(i, seed)
+        (data / "plans" / name).write_text(text, encoding="utf-8")
+    row: dict[str, Any] = {"plans": n}
+    row["build"] = run_child(data, with_search)
+    build_dir = Path(row["build"]["build_dir"])
+    row["store_bytes"] = _du(build_dir / "store")
+    row["build_bytes"] = _du(build_dir)
+    row.update(measure_queries(data, rdflib_baseline, with_search))
+    name, text = generate_plan(n, seed)  # one more plan: an incremental build
+    (data / "plans" / name).write_text(text, encoding="utf-8")
+    row["add_one"] = run_child(data, with_search)
+    return row
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem, 1),
+        "python": platform.python_version(),
+        "load_avg_at_start": os.getloadavg(),
+    }
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| plans | tasks | triples | build s | embed texts | peak RSS MB | store MB | search p50/p95 ms "
+        "| add one plan s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        b = r["build"]
+        s = r.get("search")
+        lines.append(
+            f"| {r['plans']} | {b['tasks']:,} | {b['triples']:,} | {b['seconds']:.1f} | "
+            f"{b['incremental'].get('embedded_texts')} | {b['peak_rss_mb']:.0f} | {r['store_bytes'] / 2**20:.1f} | "
+            + (f"{s['p50_ms']:.0f} / {s['p95_ms']:.0f}" if s else "—")
+            + f" | {r['add_one']['seconds']:.1f} |"
+        )
+    queries = sorted({q for r in rows for q in r.get("sparql", {}) if not q.startswith("_")})
+    if queries:
+        lines += [
+            "",
+            "| canned query | " + " | ".join(f"{r['plans']} plans: p50 ms (rdflib ×)" for r in rows) + " |",
+            "|---|" + "---:|" * len(rows),
+        ]
+        for q in queries:
+            cells = []
+            for r in rows:
+                m = r.get("sparql", {}).get(q)
+                if not m:
+                    cells.append("—")
+                    continue
+                base = m.get("rdflib_ms")
+                ratio = (
+                    "n/a"
+                    if base is None
+                    else f"≥{-base / m['p50_ms']:.0f}"
+                    if base < 0
+                    else f"{base / m['p50_ms']:.0f}"
+                )
+                cells.append(f"{m['p50_ms']:.1f} ({ratio})")
+            lines.append(f"| {q} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    global RDFLIB_TIMEOUT
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10,100,1000")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/policykg-bench"))
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-search", action="store_true", help="graph only (no embedding, no search)")
+    parser.add_argument("--no-rdflib", action="store_true", help="skip the rdflib baseline")
+    parser.add_argument("--rdflib-timeout", type=int, default=RDFLIB_TIMEOUT, help="seconds per rdflib query")
+    parser.add_argument("--child-build", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_build:
+        print(json.dumps(child_build(args.child_build, not args.no_search)))
+        return
+    RDFLIB_TIMEOUT = args.rdflib_timeout
+    args.out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv), "rows": []}
+    for n in (int(x) for x in args.sizes.split(",")):
+        print(f"corpus_bench: {n} plans ...", file=sys.stderr, flush=True)
+        results["rows"].append(bench_size(n, args.out, args.seed, not args.no_search, not args.no_rdflib))
+        (args.out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
+        print(table(results["rows"]), file=sys.stderr, flush=True)
+    print(table(results["rows"]))
+
+
+if __name__ == "__main__":
+    main()

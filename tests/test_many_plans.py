@@ -1,0 +1,208 @@
+"""Several plans in one build: ids, government-scoped units linked by kind, and incremental builds.
+
+The second district is made from the real plan by rewriting its name (璧山 → 永川) and rewording a
+phrase (全面 → 全方位), so it has its own units and some task texts of its own; a third file is a
+"final text" of the Bishan plan (the draft mark removed), i.e. a second plan of the same government.
+Incremental builds are checked against full builds of the same files: same triples, same records,
+same search documents — and only the changed plan parsed and only its new texts embedded.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from graph import namespaces as ns
+from graph.sparql import query_store
+from policykg.build import Build, BuildInfo, build
+from policykg.config import Config
+from tests.conftest import PLAN_FILE, ROOT, copy_data
+
+BISHAN = "chongqing-bishan-2021-2025"
+YONGCHUAN = "chongqing-yongchuan-2021-2025"
+
+DISTRICTS_SHARING_WITH_SIFAJU = """
+SELECT ?district (COUNT(DISTINCT ?task) AS ?tasks)
+WHERE {
+  ?kind a pk:UnitKind ; rdfs:label "司法局"@zh .
+  ?unit pk:kind ?kind ; org:subOrganizationOf ?gov .
+  ?gov rdfs:label ?district .
+  { ?unit pk:leads ?task } UNION { ?unit pk:responsibleFor ?task }
+  ?task pk:text ?text .
+  FILTER(CONTAINS(?text, "数据共享") || CONTAINS(?text, "信息共享"))
+}
+GROUP BY ?district
+ORDER BY ?district
+"""
+
+
+def yongchuan_text() -> str:
+    return PLAN_FILE.read_text(encoding="utf-8").replace("璧山", "永川").replace("全面", "全方位")
+
+
+def final_text() -> str:
+    return PLAN_FILE.read_text(encoding="utf-8").replace("（征求意见稿）", "")
+
+
+def make_data(tmp: Path, *extra: str) -> Path:
+    data = copy_data(tmp)
+    if "yongchuan" in extra:
+        (data / "plans" / "chongqing-yongchuan-2021-2025-draft.txt").write_text(yongchuan_text(), encoding="utf-8")
+    if "final" in extra:
+        (data / "plans" / "chongqing-bishan-fazhi-zhengfu-2021-2025-final.txt").write_text(final_text(), encoding="utf-8")
+    return data
+
+
+def triples(b: Build) -> set[ox.Triple]:
+    return {q.triple for q in b.store.ox}
+
+
+def records(b: Build) -> list[dict[str, object]]:
+    return json.loads((b.path / "records.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def full_build_of(plans: Path, tmp: Path, *, with_search: bool) -> Build:
+    """A from-scratch build of the same files (its own build path, so its own empty cache)."""
+    data = tmp / "full-data"
+    shutil.copytree(plans.parent, data, ignore=shutil.ignore_patterns("build", ".build*", ".builds"))
+    config = Config(data_dir=data, build_dir=tmp / "full-build")
+    info = build(config, with_search=with_search)
+    assert info.manifest["incremental"]["mode"] == "full"
+    return Build.open(config, auto_build=False)
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    data = make_data(tmp_path_factory.mktemp("two"), "yongchuan")
+    config = Config(data_dir=data, build_dir=data / "build")
+    build(config, with_search=False)
+    return Build.open(config, auto_build=False)
+
+
+def test_every_plan_has_its_own_id_and_iris(two: Build) -> None:
+    assert [p.id for p in two.plans] == [BISHAN, YONGCHUAN]
+    assert two.counts["plans"] == 2 and two.counts["tasks"] == 148
+    for plan_id in (BISHAN, YONGCHUAN):
+        n = query_store(two.store.ox, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?t pk:inPlan <{ns.plan_iri(plan_id)}> ; a pk:Task }}")
+        assert int(n.rows[0][0].value) == 74  # type: ignore[union-attr]
+
+
+def test_units_are_scoped_to_their_government_and_linked_by_kind(two: Build) -> None:
+    bishan = ns.unit_iri("chongqing-bishan", "区司法局")
+    yongchuan = ns.unit_iri("chongqing-yongchuan", "区司法局")
+    assert bishan != yongchuan
+    r = query_store(two.store.ox, f"SELECT ?k WHERE {{ <{bishan}> pk:kind ?k . <{yongchuan}> pk:kind ?k }}")
+    assert [row[0].value for row in r.rows] == [ns.unit_kind_iri("司法局")]  # type: ignore[union-attr]
+    # each district's 司法局 leads its own plan's tasks only
+    r = query_store(two.store.ox, f"SELECT DISTINCT ?p WHERE {{ <{yongchuan}> pk:leads/pk:inPlan ?p }}")
+    assert [row[0].value for row in r.rows] == [ns.plan_iri(YONGCHUAN)]  # type: ignore[union-attr]
+
+
+def test_one_query_answers_which_districts_share_data_with_the_sifaju(two: Build) -> None:
+    r = query_store(two.store.ox, DISTRICTS_SHARING_WITH_SIFAJU)
+    got = {rec["district"]: rec["tasks"] for rec in r.records()}
+    assert set(got) == {"重庆市璧山区", "重庆市永川区"}
+    # the count is the plan's own: tasks mentioning data sharing that the 司法局 leads or is responsible for
+    bishan = next(p for p in two.plans if p.id == BISHAN)
+    expected = sum(1 for t in bishan.tasks if ("数据共享" in t.text or "信息共享" in t.text)
+                   and "区司法局" in (*t.lead_units, *t.responsible_units))
+    assert expected > 0 and got["重庆市璧山区"] == expected
+
+
+def _texts(plan_file: Path, config: Config) -> set[str]:
+    from ingest import load_unit_table, read_plan
+
+    return {t.text for t in read_plan(plan_file, load_unit_table(config.units)).tasks}
+
+
+def test_adding_a_plan_parses_and_embeds_only_that_plan(tmp_path: Path) -> None:
+    data = make_data(tmp_path / "inc")
+    config = Config(data_dir=data, build_dir=data / "build")
+    first = build(config)
+    assert first.manifest["incremental"]["mode"] == "full"
+    assert first.manifest["incremental"]["embedded_texts"] == len(_texts(PLAN_FILE, config))
+
+    new_file = data / "plans" / "chongqing-yongchuan-2021-2025-draft.txt"
+    new_file.write_text(yongchuan_text(), encoding="utf-8")
+    events: list[str] = []
+    second = build(config, progress=lambda stage, _f: events.append(stage))
+    inc = second.manifest["incremental"]
+    assert inc["mode"] == "incremental"
+    assert inc["parsed"] == [new_file.name]
+    assert [e for e in events if e.startswith("parse ")] == [f"parse {new_file.name}"]
+    assert inc["added"] == [YONGCHUAN] and inc["removed"] == []
+    new_texts = _texts(new_file, config) - _texts(PLAN_FILE, config)
+    assert 0 < len(new_texts) < 74
+    assert inc["embedded_texts"] == len(new_texts)
+
+    after = Build.open(config, auto_build=False)
+    full = full_build_of(data / "plans", tmp_path, with_search=True)
+    assert triples(after) == triples(full)
+    assert after.counts == full.counts
+    assert records(after) == records(full)
+    hits = after.search_engine().search("数据共享", top=10).hits
+    assert {h.plan for h in hits} == {BISHAN, YONGCHUAN}
+    assert [(h.plan, h.position) for h in hits] == [(h.plan, h.position) for h in
+                                                    full.search_engine().search("数据共享", top=10).hits]
+
+
+@pytest.mark.parametrize("change", ["edit", "remove-same-government", "remove-other-government"])
+def test_changing_or_removing_a_plan_equals_a_full_build(tmp_path: Path, change: str) -> None:
+    data = make_data(tmp_path / "chg", "yongchuan", "final")
+    config = Config(data_dir=data, build_dir=data / "build")
+    build(config, with_search=False)
+    before = Build.open(config, auto_build=False)
+    assert [p.id for p in before.plans] == [BISHAN, f"{BISHAN}-2", YONGCHUAN]
+    final = data / "plans" / "chongqing-bishan-fazhi-zhengfu-2021-2025-final.txt"
+    yong = data / "plans" / "chongqing-yongchuan-2021-2025-draft.txt"
+    if change == "edit":
+        yong.write_text(yongchuan_text().replace("区司法局", "区司法行政局", 3), encoding="utf-8")
+    elif change == "remove-same-government":
+        final.unlink()  # its units are Bishan's: they must stay for the draft
+    else:
+        yong.unlink()  # the 永川 units go; the kinds they share with 璧山 stay
+    info: BuildInfo = build(config, with_search=False)
+    inc = info.manifest["incremental"]
+    assert inc["mode"] == "incremental"
+    assert inc["parsed"] == ([yong.name] if change == "edit" else [])
+    after = Build.open(config, auto_build=False)
+    full = full_build_of(data / "plans", tmp_path, with_search=False)
+    assert triples(after) == triples(full)
+    assert after.counts == full.counts
+    assert records(after) == records(full)
+
+
+def test_the_previous_build_is_untouched_by_an_incremental_one(tmp_path: Path) -> None:
+    data = make_data(tmp_path / "keep")
+    config = Config(data_dir=data, build_dir=data / "build")
+    build(config, with_search=False)
+    old = Build.open(config, auto_build=False)
+    old_triples = triples(old)
+    (data / "plans" / "chongqing-yongchuan-2021-2025-draft.txt").write_text(yongchuan_text(), encoding="utf-8")
+    build(config, with_search=False)
+    again = Build(old.path, config)  # the old version folder, opened again
+    assert triples(again) == old_triples
+    assert len(triples(Build.open(config, auto_build=False))) > len(old_triples)
+
+
+def test_cli_builds_a_folder_and_prints_plan_ids(tmp_path: Path) -> None:
+    data = make_data(tmp_path / "cli", "yongchuan")
+    env_cmd = [sys.executable, "-m", "policykg.cli"]
+    out = subprocess.run([*env_cmd, "build", str(data / "plans"), "--data", str(data), "--no-search"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "2 plan(s)" in out.stdout and "148 tasks" in out.stdout
+    out = subprocess.run([*env_cmd, "stats", "--json", "--data", str(data)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert json.loads(out.stdout)["plan_ids"] == [BISHAN, YONGCHUAN]
+    out = subprocess.run([*env_cmd, "tasks", "--lead", "区司法局", "--json", "--data", str(data)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    rows = json.loads(out.stdout)
+    assert {r["plan"] for r in rows} == {BISHAN, YONGCHUAN}
+    assert sum(r["plan"] == BISHAN for r in rows) == sum(r["plan"] == YONGCHUAN for r in rows) > 0
