@@ -10,6 +10,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   need=()
   [ -x /usr/bin/chromium ] || need+=(chromium)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+  # OpenLink Virtuoso: tests/test_virtuoso.py runs the canned queries on a real SPARQL server (--store URL)
+  command -v virtuoso-t >/dev/null || need+=(virtuoso-opensource)
   if [ ${#need[@]} -gt 0 ]; then
     echo "setup: apt-get install ${need[*]}"
     apt-get update -qq
