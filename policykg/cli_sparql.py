@@ -25,7 +25,6 @@ from graph.sparql import (
     SparqlError,
     display,
     scorer_for_build,
-    store_path_of,
     text_table,
 )
 
@@ -116,8 +115,10 @@ def _config_value(args: argparse.Namespace, build: Any, name: str, default: Any)
 
 
 def _engine(args: argparse.Namespace, build: Any, workers: int = 1) -> SparqlEngine:
-    return SparqlEngine(
-        store_path_of(build),
+    from graph.remote import engine_for_build  # a build on a SPARQL server (--store URL) queries it there
+
+    return engine_for_build(  # type: ignore[no-any-return]
+        build,
         timeout=_config_value(args, build, "timeout", 10.0),
         limit=_config_value(args, build, "limit", DEFAULT_LIMIT),
         workers=workers,
