@@ -366,7 +366,9 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
             model = None
             embedded: int | None = None
             if with_search:
-                model = config.model or DEFAULT_MODEL
+                from search.embedders import normalise_spec
+
+                model = normalise_spec(config.model or DEFAULT_MODEL)
                 from search.engine import SearchEngine
 
                 engine = SearchEngine.build(
@@ -407,6 +409,7 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
                     "seconds": timings,
                 },
             }
+            manifest["files"] = file_checksums(tmp)
             # the manifest is written last: a build without one is incomplete
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
             tmp.rename(work)
@@ -501,6 +504,21 @@ def _prune(versions: Path, keep: set[str], config: Config | None = None) -> None
             shutil.rmtree(p, ignore_errors=True)
 
 
+# Files that change while a store is open, or that say nothing about its content.
+_UNCHECKED = ("LOCK", "LOG")
+
+
+def file_checksums(directory: Path) -> dict[str, list[Any]]:
+    """Size and sha256 of every file of a build (store and search index), by relative path."""
+    out: dict[str, list[Any]] = {}
+    for path in sorted(directory.rglob("*")):
+        rel = path.relative_to(directory).as_posix()
+        if not path.is_file() or rel in ("manifest.json", "records.json") or path.name.startswith(_UNCHECKED):
+            continue
+        out[rel] = [path.stat().st_size, _sha256(path)]
+    return out
+
+
 class Build:
     """A finished build, opened read-only. Heavy parts (store, graph, search) load on first use."""
 
@@ -519,6 +537,25 @@ class Build:
             raise BuildError(f"{records}: missing or does not match the manifest (damaged build); "
                              "run `policykg build` again")
         self.plans: list[Plan] = [plan_from_dict(d) for d in json.loads(records.read_text(encoding="utf-8"))]
+        self.check_files(deep=False)
+
+    def check_files(self, *, deep: bool = True) -> None:
+        """Compare the build's files with the manifest: presence and size always, content when ``deep``.
+
+        A build damaged on disk (a truncated index, a deleted store file, a partial copy) is refused
+        with a message that says how to rebuild, instead of answering queries from half a graph.
+        """
+        for rel, (size, digest) in self.manifest.get("files", {}).items():
+            path = self.path / rel
+            problem = ""
+            if not path.is_file():
+                problem = "is missing"
+            elif path.stat().st_size != size:
+                problem = f"has {path.stat().st_size:,} bytes, the manifest says {size:,}"
+            elif deep and _sha256(path) != digest:
+                problem = "does not match its checksum"
+            if problem:
+                raise BuildError(f"{path}: {problem} (damaged build); run `policykg build` to make a new one")
 
     @classmethod
     def open(cls, config: Config | None = None, *, auto_build: bool = True, progress: Progress | None = None,
@@ -552,8 +589,11 @@ class Build:
                     return False  # plans were added to or removed from the folder
             except IngestError:
                 return False
-        if self.config.model and self.manifest.get("model") not in (None, self.config.model):
-            return False  # a different embedding model was asked for
+        if self.config.model and self.manifest.get("model") is not None:
+            from search.embedders import normalise_spec
+
+            if self.manifest["model"] != normalise_spec(self.config.model):
+                return False  # a different embedding model was asked for
         spec = self.manifest.get("store") or {}
         if self.config.store_url and (spec.get("kind") != "sparql" or spec.get("url") != public_url(self.config.store_url)):
             return False  # the graph was asked for on (another) SPARQL server

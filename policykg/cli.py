@@ -46,6 +46,11 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return config.with_(**changes) if changes else config
 
 
+def _stage_key(stage: str) -> str:
+    """One line per stage in logs: "parse a.txt", "parse b.txt" … are one stage."""
+    return "parse" if stage.startswith("parse ") else stage
+
+
 def progress_printer(stream: Any = None) -> Callable[[str, float], None]:
     """Progress on stderr: a rewritten line on a terminal, one line per stage otherwise."""
     out = stream or sys.stderr
@@ -58,10 +63,10 @@ def progress_printer(stream: Any = None) -> Callable[[str, float], None]:
             if stage == "done":
                 out.write("\n")
             out.flush()
-        elif stage.split(" ")[0] != last[0]:
+        elif _stage_key(stage) != last[0]:
             out.write(f"policykg: {stage}\n")
             out.flush()
-        last[0] = stage.split(" ")[0]
+        last[0] = _stage_key(stage)
 
     return report
 
@@ -204,6 +209,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from graph.validate import validate
 
     b = open_build(args)
+    b.check_files(deep=True)  # raises BuildError naming a damaged file
     report = validate(b.store.rdflib_graph())
     defects = [d for p in b.plans for d in p.defects]
     if args.json:
@@ -211,6 +217,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                    "defects": [{"plan": p.id, "kind": d.kind, "severity": d.severity, "line": d.line,
                                 "message": d.message, "source": d.source} for p in b.plans for d in p.defects]})
     else:
+        print(f"files: {len(b.manifest.get('files', {}))} checked against the manifest's checksums")
         print(f"SHACL: {'conforms' if report.conforms else 'does NOT conform'} ({report.violations} violation(s))")
         if not report.conforms:
             print(report.text)
