@@ -4,7 +4,8 @@ Checks what AppTest cannot: that the pages render in a real browser without an e
 box, that search results appear, and that text from a document or a query which looks like HTML or
 markdown (``<script>``, ``**bold**``, ``[link](javascript:x)``) is shown as text — no element, no link,
 no dialog. The plan in the private data folder is the real one with such text put into task 74.
-Screenshots go to docs/screenshots/ (shown in the README).
+Screenshots go to tests/artifacts/screenshots/; with POLICYKG_UPDATE_SCREENSHOTS=1 they replace the
+ones in docs/screenshots/ that the README shows (a test run leaves the working tree clean).
 
 Uses the Debian Chromium at /usr/bin/chromium (CI installs it with apt-get); never downloads browsers.
 """
@@ -31,7 +32,7 @@ from tests.conftest import PLAN_FILE, copy_data
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = ROOT / ("docs/screenshots" if os.environ.get("POLICYKG_UPDATE_SCREENSHOTS") else "tests/artifacts/screenshots")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -456,6 +456,17 @@ def run_sparql(key: BuildKey, text: str) -> dict[str, Any]:
 # --- URL-bound widget state -------------------------------------------------------------------------
 
 
+def member(options: Sequence[str]) -> Callable[[str], str]:
+    """A URL-parameter parser that accepts only one of ``options`` (anything else keeps the default)."""
+
+    def parse(text: str) -> str:
+        if text not in options:
+            raise ValueError(text)
+        return text
+
+    return parse
+
+
 def url_state(key: str, param: str, default: T, parse: Callable[[str], T]) -> None:
     """Seed widget ``key`` from the URL parameter ``param`` before the widget is drawn.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
@@ -20,17 +19,8 @@ multi_plan = len(b.plans) > 1
 st.title("截止时间")
 
 
-def _member(options: list[str]) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        if text not in options:
-            raise ValueError(text)
-        return text
-
-    return parse
-
-
-c.url_state("d_unit", "unit", "", _member(["", *units]))
-c.url_state("d_role", "role", "any", _member(roles))
+c.url_state("d_unit", "unit", "", c.member(["", *units]))
+c.url_state("d_role", "role", "any", c.member(roles))
 c.url_state("d_asof", "asof", dt.date.today(), dt.date.fromisoformat)
 
 with st.container(horizontal=True):

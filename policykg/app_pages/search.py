@@ -36,19 +36,10 @@ def _choice(options: list[int]) -> Callable[[str], int]:
     return parse
 
 
-def _member(options: list[str]) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        if text not in options:
-            raise ValueError(text)
-        return text
-
-    return parse
-
-
 c.url_state("s_q", "q", "", str)
-c.url_state("s_mode", "mode", "hybrid", _member(list(c.MODE_LABELS)))
+c.url_state("s_mode", "mode", "hybrid", c.member(list(c.MODE_LABELS)))
 c.url_state("s_unit", "unit", "", _unit)
-c.url_state("s_role", "role", "any", _member(roles))
+c.url_state("s_role", "role", "any", c.member(roles))
 c.url_state("s_chapter", "chapter", 0, _choice([0, *chapters]))
 c.url_state("s_year", "year", 0, _choice([0, *years]))
 c.url_state("s_top", "top", 10, _choice([5, 10, 20, 50]))
