@@ -9,7 +9,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   need=()
   [ -x /usr/bin/chromium ] || need+=(chromium)
-  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+  dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
   # OpenLink Virtuoso: tests/test_virtuoso.py runs the canned queries on a real SPARQL server (--store URL)
   command -v virtuoso-t >/dev/null || need+=(virtuoso-opensource)
   if [ ${#need[@]} -gt 0 ]; then
