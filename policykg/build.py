@@ -105,7 +105,12 @@ def _source_fingerprint(files: Sequence[Path], config: Config, shas: Sequence[st
         h.update((shas[i] if shas is not None else _sha256(f)).encode())
     if config.units.exists():
         h.update(_sha256(config.units).encode())
+    # the code that turns sources into records and triples: an upgraded parser makes old builds stale
+    h.update(_code_fingerprint(*CODE_THAT_SHAPES_BUILDS).encode())
     return h.hexdigest()
+
+
+CODE_THAT_SHAPES_BUILDS = ("ingest", "graph/rdf.py", "graph/namespaces.py", "graph/corpus.py")
 
 
 def _code_fingerprint(*parts: str) -> str:
