@@ -49,7 +49,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from graph.namespaces import PK, PREFIXES
+from graph.namespaces import ID, PK, PREFIXES
 
 DEFAULT_TIMEOUT = 10.0  # seconds
 DEFAULT_LIMIT = 10_000  # rows (triples for CONSTRUCT/DESCRIBE)
@@ -139,6 +139,7 @@ _UPDATE_WORDS = re.compile(
     r"(?<![\w?$:.\-])(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY)(?![\w:\-])", re.I
 )
 _SERVICE_WORD = re.compile(r"(?<![\w?$:.\-])SERVICE(?![\w:\-])", re.I)
+_FROM_IRI = re.compile(r"(?<![\w?$:.\-])FROM\s+(?:NAMED\s+)?<>", re.I)
 
 
 def _lex(text: str) -> tuple[str, list[str]]:
@@ -178,6 +179,13 @@ def check_query(text: str, *, max_bytes: int = DEFAULT_MAX_QUERY_BYTES) -> None:
     for iri in iris:
         if iri.lower().startswith("file:"):
             raise QueryRefused(f"file: IRIs are not allowed (<{iri}>): policykg never reads local files")
+    for m in _FROM_IRI.finditer(code):
+        iri = iris[code.count("<>", 0, m.end()) - 1]
+        if not iri.startswith(str(ID)):
+            raise QueryRefused(
+                f"FROM <{iri}> names a graph on another host; policykg never fetches graphs "
+                "and answers from its own store only (drop the FROM clause)"
+            )
 
 
 # --- search inside SPARQL -------------------------------------------------------------------------

@@ -109,6 +109,15 @@ def test_service_and_file_iris_are_refused() -> None:
         check_query("PREFIX f: <FILE:///tmp/> SELECT * WHERE { ?s ?p f:x }")
 
 
+def test_graphs_on_other_hosts_are_refused_and_own_graphs_are_not() -> None:
+    with pytest.raises(QueryRefused, match="another host"):
+        check_query("SELECT * FROM <http://dbpedia.org/> WHERE { ?s ?p ?o }")
+    with pytest.raises(QueryRefused, match="another host"):
+        check_query("SELECT * FROM NAMED <http://127.0.0.1:8890/g> WHERE { GRAPH ?g { ?s ?p ?o } }")
+    check_query("SELECT * FROM <https://w3id.org/policykg/id/x> WHERE { ?s ?p ?o }")
+    check_query("SELECT ?from WHERE { ?from ?p <http://example.org/x> } # FROM <http://evil.example/>")
+
+
 def test_keywords_inside_strings_comments_and_names_are_not_refused(store: ox.Store) -> None:
     q = (
         "# delete this comment, insert nothing\n"
