@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from graph.queries import list_queries  # noqa: E402
-from graph.sparql import SparqlEngine, compute_scores, run_query, scorer_for_build, text_table  # noqa: E402
+from graph.sparql import SparqlEngine, compute_scores, run_query, scorer_for_build  # noqa: E402
+from graph.textfmt import table  # noqa: E402
 from policykg.build import Build  # noqa: E402
 from policykg.config import Config  # noqa: E402
 from policykg.server import make_server  # noqa: E402
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         server.shutdown()
         server.server_close()
     print(
-        text_table(["query", "标题", "rows", "in-process ms", "engine ms", "endpoint ms"], rows, max_width=30)
+        table(["query", "标题", "rows", "in-process ms", "engine ms", "endpoint ms"], rows, max_width=30)
     )
     print(f"\nmedian of {args.repeat} runs each; store {store_path} ({len(local):,} triples)")
     return 0

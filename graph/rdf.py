@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, RDF, RDFS, SKOS, XSD
 
 from ingest.records import Plan, Role, Unit
@@ -158,4 +158,4 @@ def plans_to_rdf(plans: Iterable[Plan], graph: Graph | None = None) -> Graph:
     return g
 
 
-__all__ = ["ROLE_PREDICATES", "BNode", "add_plan", "gov_id", "new_graph", "plans_to_rdf", "unit_uri"]
+__all__ = ["ROLE_PREDICATES", "add_plan", "gov_id", "new_graph", "plans_to_rdf", "unit_uri"]

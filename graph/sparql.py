@@ -37,9 +37,8 @@ import subprocess
 import sys
 import threading
 import time
-import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -50,6 +49,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from graph.namespaces import ID, PK, PREFIXES
+from graph.textfmt import table
 
 DEFAULT_TIMEOUT = 10.0  # seconds
 DEFAULT_LIMIT = 10_000  # rows (triples for CONSTRUCT/DESCRIBE)
@@ -932,48 +932,16 @@ def display(term: Term | None) -> str:
     return term.value
 
 
-def _width(s: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
-
-
-def _clip(s: str, width: int) -> str:
-    s = " ".join(s.split())
-    if _width(s) <= width:
-        return s
-    out, w = [], 0
-    for c in s:
-        cw = 2 if unicodedata.east_asian_width(c) in "WF" else 1
-        if w + cw > width - 1:
-            break
-        out.append(c)
-        w += cw
-    return "".join(out) + "…"
-
-
-def text_table(headers: list[str], rows: Iterable[Iterable[str]], *, max_width: int = 48) -> str:
-    """A plain-text table that lines up Chinese (double-width) text."""
-    body = [[_clip(c, max_width) for c in row] for row in rows]
-    widths = [_width(h) for h in headers]
-    for row in body:
-        widths = [max(w, _width(c)) for w, c in zip(widths, row, strict=True)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    sep = "  ".join("-" * w for w in widths)
-    return "\n".join([line(headers), sep, *(line(r) for r in body)])
-
-
 def _table(r: QueryResult) -> bytes:
     if r.kind == "ask":
         text = "true" if r.boolean else "false"
     elif r.kind == "graph":
-        text = text_table(
+        text = table(
             ["subject", "predicate", "object"],
             ([display(t.subject), display(t.predicate), display(t.object)] for t in r.triples),
         )
     else:
-        text = text_table(r.variables, ([display(c) for c in row] for row in r.rows))
+        text = table(r.variables, [[display(c) for c in row] for row in r.rows], max_width=48)
     what = "triples" if r.kind == "graph" else "rows"
     footer = f"\n({len(r)} {what}, {r.elapsed * 1000:.0f} ms)" if r.kind != "ask" else ""
     if r.truncated:

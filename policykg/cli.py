@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from graph.store import StoreError
+from graph.textfmt import table
 from ingest import IngestError
 from ingest.records import ROLES, Plan, Task
 
 from . import __version__
 from .build import Build, BuildError, build
 from .config import Config
-from .textfmt import table
 
 ROLE_LABELS = {"lead": "牵头", "responsible": "责任", "participating": "参加"}
 

@@ -25,8 +25,8 @@ from graph.sparql import (
     SparqlError,
     display,
     scorer_for_build,
-    text_table,
 )
+from graph.textfmt import table
 
 ONTOLOGY = Path(__file__).resolve().parent.parent / "graph" / "ontology.ttl"
 _FORMAT_CHOICES = sorted({*FORMATS, *FORMAT_ALIASES})
@@ -164,7 +164,7 @@ def cmd_queries(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     print(
-        text_table(
+        table(
             ["name", "标题", "title", "form"], ([q.name, q.title_zh, q.title_en, q.form] for q in queries)
         )
     )
@@ -328,5 +328,5 @@ def _print_graph(result: QueryResult, fmt: str) -> int:
         sys.stdout.write("\n")
     else:
         rows = sorted((display(t.subject), display(t.predicate), display(t.object)) for t in result.triples)
-        print(text_table(["subject", "predicate", "object"], rows, max_width=70))
+        print(table(["subject", "predicate", "object"], rows, max_width=70))
     return 0

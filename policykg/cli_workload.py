@@ -15,10 +15,9 @@ from typing import Any
 import networkx as nx
 
 from graph.network import co_assignment_graph, communities, unit_metrics
+from graph.textfmt import clip, table
 from graph.workload import DEFAULT_WEIGHTS, RoleWeights, find_issues, unit_workload
 from ingest.records import Plan
-
-from .textfmt import clip, table
 
 TYPE_LABELS = {"party": "党委", "government": "政府", "judicial": "司法", "congress": "人大政协",
                "collective": "集合", "other": "其他"}

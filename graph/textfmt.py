@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 
 def width(text: str) -> int:
@@ -11,7 +11,8 @@ def width(text: str) -> int:
 
 
 def clip(text: str, limit: int) -> str:
-    """Cut to ``limit`` display columns, marking the cut with …."""
+    """One line of at most ``limit`` display columns (white space folded), the cut marked with …."""
+    text = " ".join(text.split())
     if width(text) <= limit:
         return text
     out, used = [], 0
@@ -24,7 +25,7 @@ def clip(text: str, limit: int) -> str:
     return "".join(out) + "…"
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]], max_width: int = 60) -> str:
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]], max_width: int = 60) -> str:
     cells = [[clip(str(h), max_width) for h in headers]]
     cells += [[clip("" if v is None else str(v), max_width) for v in row] for row in rows]
     widths = [max(width(r[i]) for r in cells) for i in range(len(headers))]
