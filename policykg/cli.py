@@ -13,7 +13,7 @@ from typing import Any
 from graph.store import StoreError
 from graph.textfmt import table
 from ingest import IngestError
-from ingest.records import ROLES, Plan, Task
+from ingest.records import Plan, Task
 
 from . import __version__
 from .build import Build, BuildError, build
@@ -107,19 +107,22 @@ def task_json(plan: Plan, task: Task) -> dict[str, Any]:
 
 
 def unit_rows(plans: Sequence[Plan]) -> list[dict[str, Any]]:
+    """Each plan's units with their task counts by role (from graph.workload), most leads first."""
+    from graph.workload import unit_workload
+
     rows: list[dict[str, Any]] = []
     for plan in plans:
-        for unit in plan.units:
-            counts = {role: sum(unit.name in t.units(role) for t in plan.tasks) for role in ROLES}
+        for r in unit_workload(plan).itertuples():
+            unit = plan.unit(str(r.unit))
             rows.append({
                 "plan": plan.id,
-                "name": unit.name,
-                "type": unit.type,
-                "collective": unit.collective,
-                "aliases": list(unit.aliases),
-                "leads": counts["lead"],
-                "responsible": counts["responsible"],
-                "participates": counts["participating"],
+                "name": r.unit,
+                "type": r.unit_type,
+                "collective": bool(r.collective),
+                "aliases": list(unit.aliases) if unit else [],
+                "leads": int(r.lead),
+                "responsible": int(r.responsible),
+                "participates": int(r.participating),
             })
     rows.sort(key=lambda r: (-r["leads"], -r["responsible"], -r["participates"], r["name"]))
     return rows
