@@ -1,7 +1,7 @@
 """Per-plan triple sets, and writing many plans into an Oxigraph store without rdflib in between.
 
-Why not ``plans_to_rdf`` + ``GraphStore.create`` for a corpus: an rdflib in-memory graph of a
-thousand plans (~1.9M triples) costs gigabytes and minutes, and an incremental build must know
+Why not ``plans_to_rdf`` + an oxrdflib graph's ``addN`` for a corpus: an rdflib in-memory graph of
+a thousand plans (~1.9M triples) costs gigabytes and minutes, and an incremental build must know
 exactly which triples one plan contributes. So each plan is turned into its own triple set (the
 very same triples :func:`graph.rdf.add_plan` describes — it writes into a sink here instead of an
 rdflib graph), kept as N-Triples bytes that Oxigraph bulk-loads, and deleted again by value when
@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, cast
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from oxrdflib._converter import to_ox
+from rdflib import Graph
 
 from ingest.records import Plan
 
@@ -30,18 +31,6 @@ from . import namespaces as ns
 from .rdf import add_plan, gov_id
 
 NT = ox.RdfFormat.N_TRIPLES
-
-
-def to_ox_term(term: Any) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """rdflib term → pyoxigraph term, as oxrdflib converts it (so both write paths agree)."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, Literal):
-        return ox.Literal(str(term), language=term.language,
-                          datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    raise TypeError(f"not an RDF term: {term!r}")
 
 
 class _Sink:
@@ -52,7 +41,8 @@ class _Sink:
 
     def add(self, triple: tuple[Any, Any, Any]) -> None:
         s, p, o = triple
-        self.triples[ox.Triple(to_ox_term(s), to_ox_term(p), to_ox_term(o))] = None  # type: ignore[arg-type]
+        # oxrdflib's own term conversion, so this write path and oxrdflib's store agree term by term
+        self.triples[ox.Triple(to_ox(s), to_ox(p), to_ox(o))] = None  # type: ignore[arg-type]
 
 
 def plan_triples(plan: Plan) -> list[ox.Triple]:

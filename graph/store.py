@@ -1,13 +1,13 @@
-"""Persistent RDF in Oxigraph, written through rdflib (oxrdflib) and read through pyoxigraph.
+"""Persistent RDF in Oxigraph: opened read-only through pyoxigraph, and as an rdflib graph (oxrdflib).
 
-An oxrdflib ``Graph`` created without an identifier writes into a named graph with a fresh blank
-node id, so a reopened store looks empty to default-graph queries. Every graph here uses rdflib's
-``DATASET_DEFAULT_GRAPH_ID`` instead, and the tests check that a build survives a reopen.
+Builds write the store in ``graph.corpus`` (per-plan triple sets bulk-loaded into the default
+graph). An oxrdflib ``Graph`` created without an identifier would look at a named graph with a
+fresh blank node id, so a reopened store would look empty: ``rdflib_graph`` uses rdflib's
+``DATASET_DEFAULT_GRAPH_ID``, and the tests check that a build survives a reopen.
 """
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 from typing import Any
 
@@ -29,32 +29,6 @@ class GraphStore:
     def __init__(self, path: Path, store: ox.Store) -> None:
         self.path = path
         self.ox = store
-
-    @classmethod
-    def create(cls, path: Path, graph: Graph) -> GraphStore:
-        """Write ``graph`` into a new store at ``path`` (which must not exist yet)."""
-        if path.exists():
-            raise StoreError(f"{path}: a store already exists here")
-        target = Graph(store=OxigraphStore(), identifier=DATASET_DEFAULT_GRAPH_ID)
-        target.open(str(path), create=True)
-        for prefix, iri in PREFIXES.items():
-            target.bind(prefix, iri, override=True)
-        inner: ox.Store = target.store._inner  # type: ignore[attr-defined]
-        # addN goes through oxrdflib's term conversion into the default graph, in batches
-        batch: list[Any] = []
-        for triple in graph:
-            batch.append((*triple, target))
-            if len(batch) >= 50_000:
-                target.addN(batch)
-                batch = []
-        if batch:
-            target.addN(batch)
-        inner.flush()
-        inner.optimize()
-        # close the writer before anyone opens the directory read-only
-        del inner, target, batch
-        gc.collect()
-        return cls.open(path)
 
     @classmethod
     def open(cls, path: Path, *, read_only: bool = True) -> GraphStore:
