@@ -7,10 +7,12 @@ the result as readable cards (matched terms marked 【like this】) or as JSON.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from search.engine import MODES, Filters, Hit, SearchIndexError, SearchResult
-from search.text import mark
+from search.modes import MODES
+
+if TYPE_CHECKING:  # the engine (faiss, bm25s, jieba) loads when a search runs, not at every CLI start
+    from search.engine import Filters, Hit, SearchResult
 
 _ROLE_LABELS = (("lead_units", "牵头"), ("responsible_units", "责任"), ("participating_units", "参加"))
 _RETRIEVER_LABELS = {"dense": "语义", "bm25": "关键词"}
@@ -44,6 +46,8 @@ def _positive(text: str) -> int:
 
 
 def filters_from_args(args: argparse.Namespace) -> Filters:
+    from search.engine import Filters
+
     return Filters(
         lead=args.lead,
         responsible=args.responsible,
@@ -56,6 +60,7 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from policykg.cli import CliError, emit_json, open_build
+    from search.engine import SearchIndexError
 
     build = open_build(args)
     try:
@@ -78,6 +83,8 @@ def format_card(hit: Hit, rank: int, *, several_plans: bool = False) -> str:
         head += f"  [{hit.plan}]"
     if where:
         head += f"  {where}"
+    from search.text import mark
+
     lines = [head, "   " + mark(hit.text, hit.spans)]
     units = "；".join(
         f"{label}：{'、'.join(getattr(hit, attr))}" for attr, label in _ROLE_LABELS if getattr(hit, attr)

@@ -10,20 +10,23 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
-from graph.network import co_assignment_graph, communities, unit_metrics
 from graph.textfmt import clip, table
-from graph.workload import DEFAULT_WEIGHTS, RoleWeights, find_issues, unit_workload
 from ingest.records import Plan
+
+if TYPE_CHECKING:  # pandas and networkx load when a report is made, not at every CLI start
+    import networkx as nx
+
+    from graph.workload import RoleWeights
 
 TYPE_LABELS = {"party": "党委", "government": "政府", "judicial": "司法", "congress": "人大政协",
                "collective": "集合", "other": "其他"}
 
 
 def _weights(text: str) -> RoleWeights:
+    from graph.workload import RoleWeights
+
     try:
         return RoleWeights.parse(text)
     except ValueError as exc:
@@ -48,12 +51,16 @@ def workload_report(
     plans: Sequence[Plan],
     *,
     top: int = 10,
-    weights: RoleWeights = DEFAULT_WEIGHTS,
+    weights: RoleWeights | None = None,
     include_collectives: bool = True,
     kg: nx.MultiDiGraph | None = None,
     with_communities: bool = False,
 ) -> dict[str, Any]:
-    """The top units by weighted load, and optionally the co-assignment communities."""
+    """The top units by weighted load (default weights 3/2/1), and optionally the communities."""
+    from graph.network import co_assignment_graph, communities, unit_metrics
+    from graph.workload import DEFAULT_WEIGHTS, unit_workload
+
+    weights = weights or DEFAULT_WEIGHTS
     w = unit_workload(plans, weights=weights, include_collectives=include_collectives)
     rows = w.head(top) if top > 0 else w
     report: dict[str, Any] = {
@@ -86,6 +93,8 @@ def findings_report(
     plans: Sequence[Plan], *, as_of: dt.date | None = None, include_collectives: bool = True
 ) -> dict[str, Any]:
     """All flagged findings as JSON-ready data (:meth:`graph.workload.Findings.to_json`)."""
+    from graph.workload import find_issues
+
     return find_issues(plans, as_of=as_of, include_collectives=include_collectives).to_json()
 
 
@@ -172,7 +181,7 @@ def register(subparsers: Any) -> None:
     """Add ``workload`` and ``findings`` to the ``policykg`` command line."""
     p = subparsers.add_parser("workload", help="units ranked by weighted task load (lead/responsible/participating)")
     p.add_argument("--top", type=int, default=10, metavar="N", help="units to show (0 = all; default 10)")
-    p.add_argument("--weights", type=_weights, default=DEFAULT_WEIGHTS, metavar="L,R,P",
+    p.add_argument("--weights", type=_weights, default="3,2,1", metavar="L,R,P",
                    help="role weights lead,responsible,participating (default 3,2,1)")
     p.add_argument("--no-collectives", action="store_true",
                    help="leave out collective units (区政府有关部门, 各镇人民政府、街道办事处 …)")

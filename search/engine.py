@@ -46,13 +46,13 @@ import numpy as np
 from ingest.records import ROLES, Plan, Role, Task, Unit
 
 from .embedders import DEFAULT_MODEL, get_embedder, normalise_spec
+from .modes import MODES
 from .text import ChineseTokenizer, Thesaurus, read_terms, split_sentences, term_spans
 
 # faiss's bundled type hints lack the search-parameter classes that its SWIG module does have.
 _faiss: Any = faiss
 
 FORMAT_VERSION = 1
-MODES = ("dense", "bm25", "hybrid")
 VIEWS = ("text", "context", "sentences")
 DEFAULT_VIEWS: tuple[str, ...] = ("text",)  # measured best with USE (python -m search.evaluate)
 RRF_K = 60
