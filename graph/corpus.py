@@ -12,12 +12,13 @@ government (``graph.rdf.gov_id``), so a draft and a final text of one district d
 unit IRIs; unit kinds (``pk:UnitKind``) are shared by every plan. Removing a plan therefore
 deletes its shared triples only when no remaining plan of the same government asserts them, and
 a kind's own triples only when no remaining plan has a unit of that kind
-(:func:`removal_triples`). Everything else a plan says is about IRIs under its own plan IRI.
+(:func:`removal_triples`, given the remaining plans' triples and kinds). Everything else a plan
+says is about IRIs under its own plan IRI.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Set
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,7 +29,7 @@ from rdflib import Graph
 from ingest.records import Plan
 
 from . import namespaces as ns
-from .rdf import add_plan, gov_id
+from .rdf import add_plan
 
 NT = ox.RdfFormat.N_TRIPLES
 
@@ -75,22 +76,18 @@ def is_plan_owned(triple: ox.Triple, plan_id: str) -> bool:
     return False
 
 
-def removal_triples(old: Plan, old_triples: Iterable[ox.Triple], remaining: Sequence[Plan],
-                    triples_of: Any = plan_triples) -> list[ox.Triple]:
-    """The triples to delete when ``old`` leaves a store that keeps ``remaining``.
+def removal_triples(old_id: str, old_triples: Iterable[ox.Triple], kept: Set[ox.Triple],
+                    kinds_used: Set[str]) -> list[ox.Triple]:
+    """The triples to delete when plan ``old_id`` leaves a store.
 
-    ``triples_of(plan)`` gives a remaining plan's triples (a cache lookup in the build); only the
-    remaining plans of ``old``'s government are asked, since only they share unit triples.
+    ``kept``: the triples of the remaining plans of the same government (only they share unit
+    triples with it); ``kinds_used``: the IRIs of the unit kinds the remaining plans still use.
+    Both are passed in rather than computed from records, so a build of a thousand plans can
+    remove one without loading the other 999 (it reads them from its cache of per-plan triples).
     """
-    gov = gov_id(old)
-    kinds_used = {ns.unit_kind_iri(u.kind) for p in remaining for u in p.units}
-    kept: set[ox.Triple] = set()
-    for p in remaining:
-        if gov_id(p) == gov:
-            kept.update(triples_of(p))
     out: list[ox.Triple] = []
     for t in old_triples:
-        if is_plan_owned(t, old.id):
+        if is_plan_owned(t, old_id):
             out.append(t)
         elif t in kept:
             continue
@@ -99,6 +96,11 @@ def removal_triples(old: Plan, old_triples: Iterable[ox.Triple], remaining: Sequ
         else:
             out.append(t)
     return out
+
+
+def plan_kinds(plan: Plan) -> list[str]:
+    """IRIs of the unit kinds a plan's units belong to (shared across plans; see the module docstring)."""
+    return sorted({ns.unit_kind_iri(u.kind) for u in plan.units})
 
 
 def create_store(path: Path, chunks: Iterable[bytes]) -> int:

@@ -1,6 +1,6 @@
 """The build pipeline: plan files → records → RDF store + search index, written atomically and incrementally.
 
-A build is a directory (``manifest.json``, ``records.json``, ``store/``, ``search/``). It is written
+A build is a directory (``manifest.json``, ``records/<plan id>.json``, ``store/``, ``search/``). It is written
 under ``.builds/`` next to the build path and published by atomically replacing the ``build``
 symlink, so an interrupted build leaves the previous one in place and usable. A file lock keeps two
 builds from interleaving.
@@ -16,11 +16,15 @@ re-embedded because one plan was added, so a build keeps a cache next to the bui
   is re-assembled from cached vectors and only new texts are embedded.
 
 When the previous build has the same format and store, only the plans whose (id, record key)
-changed are touched: the previous Oxigraph store is copied as a hard-link checkpoint
+changed are touched, and the others are not even read: the manifest keeps what the build needs of
+each plan (its id, government, unit kinds and counts), its record file is a hard link to the
+cache's, its triples come from the cache, and its part of the search index is carried over from
+the previous index (``SearchEngine.update``). The changed plans' records, triples and texts are all
+that is parsed, described and embedded: the previous Oxigraph store is copied as a hard-link checkpoint
 (``Store.backup``), the leaving plans' triples are deleted and the new ones added
 (``graph.corpus.update_store``); on a SPARQL server the previous build's graph is ``COPY``-ed and
 patched with ``DELETE DATA``/``INSERT DATA``. When most plans changed a full build is cheaper and
-is made instead. The manifest's ``incremental`` section says what was done (parsed, added, removed,
+is made instead; so is the search index when the user dictionary changed (new unit names). The manifest's ``incremental`` section says what was done (parsed, added, removed,
 embedded), which is also how the tests check that only one plan was worked on.
 """
 
@@ -41,8 +45,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from graph.corpus import create_store, parse_ntriples, plan_ntriples, removal_triples, update_store
+from graph.corpus import (
+    create_store,
+    parse_ntriples,
+    plan_kinds,
+    plan_ntriples,
+    removal_triples,
+    update_store,
+)
 from graph.nxgraph import build_networkx
+from graph.rdf import gov_id
 from graph.remote import RemoteStore, graph_iri, public_url
 from graph.store import GraphStore
 from ingest import IngestError, load_unit_table, read_plan
@@ -57,7 +69,7 @@ if TYPE_CHECKING:
     from search.engine import SearchEngine
 
 Progress = Callable[[str, float], None]
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: one record file per plan, per-plan summaries in the manifest
 PLAN_SUFFIXES = (".txt", ".docx", ".pdf", ".text", ".md")
 KEEP_BUILDS = 2
 PARALLEL_FROM = 16  # parse in worker processes when at least this many plans need parsing
@@ -138,14 +150,14 @@ def build_lock(build_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _unique_ids(plans: list[Plan]) -> list[Plan]:
+def _unique_ids(ids: Sequence[str]) -> list[str]:
     """Two plans of one issuer and period (a draft and the final text) keep apart by source."""
     seen: dict[str, int] = {}
-    out: list[Plan] = []
-    for plan in plans:
-        n = seen.get(plan.id, 0)
-        seen[plan.id] = n + 1
-        out.append(plan if n == 0 else replace(plan, id=f"{plan.id}-{n + 1}"))
+    out: list[str] = []
+    for pid in ids:
+        n = seen.get(pid, 0)
+        seen[pid] = n + 1
+        out.append(pid if n == 0 else f"{pid}-{n + 1}")
     return out
 
 
@@ -171,8 +183,11 @@ class BuildCache:
     def triples_key(self, record_key: str, plan_id: str) -> str:
         return hashlib.sha256(f"{record_key}|{plan_id}|{self._describer}".encode()).hexdigest()[:32]
 
+    def record_path(self, key: str) -> Path:
+        return self.records / f"{key}.json"
+
     def load_plan(self, key: str) -> Plan | None:
-        path = self.records / f"{key}.json"
+        path = self.record_path(key)
         try:
             return plan_from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError, KeyError):
@@ -212,27 +227,24 @@ def _pool(n_jobs: int) -> ProcessPoolExecutor | None:
     return ProcessPoolExecutor(workers) if n_jobs >= PARALLEL_FROM and workers > 1 else None
 
 
-@dataclass
-class _Parsed:
-    plans: list[Plan]
-    keys: list[str]  # record key per plan
-    parsed: list[str]  # file names actually parsed (cache misses)
+def _load_plans(files: Sequence[Path], shas: Sequence[str], keys: Sequence[str], which: Iterable[int],
+                config: Config, cache: BuildCache, report: Progress) -> tuple[dict[int, Plan], list[str]]:
+    """The plans at the given indices, from the cache or parsed now (in worker processes when many).
 
-
-def _parse(files: Sequence[Path], shas: Sequence[str], config: Config, cache: BuildCache,
-           report: Progress) -> _Parsed:
+    Returns them by index, and the names of the files that had to be parsed (cache misses).
+    """
     units_path = config.units if config.units.exists() else None
-    units_sha = _sha256(units_path) if units_path else ""
-    keys = [cache.record_key(sha, f.name, units_sha) for f, sha in zip(files, shas, strict=True)]
     found: dict[int, Plan] = {}
-    for i, key in enumerate(keys):
-        plan = cache.load_plan(key)
+    todo: list[int] = []
+    for i in which:
+        plan = cache.load_plan(keys[i])
         if plan is not None and plan.sha256 == shas[i]:
             found[i] = plan
-    todo = [i for i in range(len(files)) if i not in found]
+        else:
+            todo.append(i)
     pool = _pool(len(todo))
     if pool is None:
-        table = load_unit_table(units_path)
+        table = load_unit_table(units_path) if todo else None
         for n, i in enumerate(todo):
             report(f"parse {files[i].name}", n / max(1, len(todo)))
             found[i] = read_plan(files[i], table)
@@ -243,20 +255,22 @@ def _parse(files: Sequence[Path], shas: Sequence[str], config: Config, cache: Bu
                        for i in todo}
             for n, i in enumerate(todo):
                 report(f"parse {files[i].name}", n / max(1, len(todo)))
-                try:
-                    found[i] = plan_from_dict(futures[i].result())
-                except IngestError:
-                    raise
+                found[i] = plan_from_dict(futures[i].result())
                 cache.save_plan(keys[i], found[i])
-    report("parse", 1.0)
-    return _Parsed([found[i] for i in range(len(files))], keys, [files[i].name for i in todo])
+    return found, [files[i].name for i in todo]
 
 
-def _triples_for(plans: Sequence[Plan], keys: Sequence[str], cache: BuildCache) -> list[bytes]:
-    """N-Triples per plan, from the cache or described now (in worker processes when many)."""
-    tkeys = [cache.triples_key(k, p.id) for p, k in zip(plans, keys, strict=True)]
-    out: list[bytes | None] = [cache.load_triples(k) for k in tkeys]
-    todo = [i for i, data in enumerate(out) if data is None]
+def _triples_for(plans: dict[int, Plan], keys: Sequence[str], cache: BuildCache) -> dict[int, bytes]:
+    """N-Triples of the given plans, from the cache or described now (in worker processes when many)."""
+    tkeys = {i: cache.triples_key(keys[i], p.id) for i, p in plans.items()}
+    out: dict[int, bytes] = {}
+    todo: list[int] = []
+    for i, k in tkeys.items():
+        data = cache.load_triples(k)
+        if data is None:
+            todo.append(i)
+        else:
+            out[i] = data
     pool = _pool(len(todo))
     if pool is None:
         made: Iterable[bytes] = (plan_ntriples(plans[i]) for i in todo)
@@ -266,7 +280,32 @@ def _triples_for(plans: Sequence[Plan], keys: Sequence[str], cache: BuildCache) 
     for i, data in zip(todo, made, strict=True):
         cache.save_triples(tkeys[i], data)
         out[i] = data
-    return [d if d is not None else b"" for d in out]
+    return out
+
+
+def _summary(plan: Plan, key: str, base_id: str) -> dict[str, Any]:
+    """What the manifest keeps of a plan, so a later incremental build need not read its record."""
+    return {
+        "id": plan.id, "base_id": base_id, "title": plan.title, "source": plan.source, "sha256": plan.sha256,
+        "key": key, "record": f"records/{plan.id}.json", "gov": gov_id(plan), "kinds": plan_kinds(plan),
+        "counts": {"chapters": len(plan.chapters), "sections": len(plan.sections), "tasks": len(plan.tasks),
+                   "units": len(plan.units), "defects": len(plan.defects)},
+    }
+
+
+def _link_or_write(dest: Path, sources: Sequence[Path], data: Callable[[], bytes]) -> None:
+    """Hard-link the first existing source to ``dest`` (no copy, no parse); else write ``data()``."""
+    for src in sources:
+        try:
+            os.link(src, dest)
+            return
+        except FileNotFoundError:
+            continue
+        except OSError:  # another file system: copy instead
+            if src.exists():
+                shutil.copyfile(src, dest)
+                return
+    dest.write_bytes(data())
 
 
 @dataclass(frozen=True)
@@ -323,9 +362,15 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
     with build_lock(target):
         cache = BuildCache(target)
         shas = [_sha256(f) for f in files]
+        units_sha = _sha256(config.units) if config.units.exists() else ""
+        keys = [cache.record_key(sha, f.name, units_sha) for f, sha in zip(files, shas, strict=True)]
         t = lap("hash", started)
-        parsed = _parse(files, shas, config, cache, report)
-        plans = _unique_ids(parsed.plans)
+        previous = _previous(target)
+        known = {e["key"]: e for e in previous["plans"]} if previous else {}
+        # plans the previous build does not describe must be read (or parsed) to know their ids
+        loaded, parsed = _load_plans(files, shas, keys, [i for i, k in enumerate(keys) if k not in known],
+                                     config, cache, report)
+        ids = _unique_ids([loaded[i].id if i in loaded else known[k]["base_id"] for i, k in enumerate(keys)])
         t = lap("parse", t)
 
         versions = target.parent / ".builds"
@@ -342,15 +387,30 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
         spec = _store_spec(config, work)
         remote = _remote(config, spec) if spec["kind"] == "sparql" else None
         try:
-            records = tmp / "records.json"
-            records.write_text(json.dumps([plan_to_dict(p) for p in plans], ensure_ascii=False), encoding="utf-8")
+            step = _plan_store_update(previous, ids, keys, loaded, cache, spec, target)
+            # the plans this build works on: all of them for a full build, the new ones otherwise
+            wanted = range(len(files)) if step is None else step.add
+            more, parsed_more = _load_plans(files, shas, keys, [i for i in wanted if i not in loaded],
+                                            config, cache, report)
+            loaded.update(more)
+            parsed += parsed_more
+            report("parse", 1.0)
+            plans = {i: (p if p.id == ids[i] else replace(p, id=ids[i])) for i, p in loaded.items()}
+            summaries = [_summary(plans[i], keys[i], loaded[i].id) if i in plans else {**known[k], "id": ids[i]}
+                         for i, k in enumerate(keys)]
+            (tmp / "records").mkdir()
+            for i, entry in enumerate(summaries):
+                same_id = entry["base_id"] == entry["id"]
+                sources = [cache.record_path(keys[i])] if same_id else []
+                if previous and keys[i] in known and known[keys[i]]["id"] == entry["id"]:
+                    sources.append(target / known[keys[i]]["record"])
+                _link_or_write(tmp / entry["record"], sources, lambda i=i: json.dumps(  # type: ignore[misc]
+                    plan_to_dict(plans[i]), ensure_ascii=False).encode("utf-8"))
             t = lap("records", t)
             report("graph", 0.0)
-            nts = _triples_for(plans, parsed.keys, cache)
+            nts = _triples_for({i: plans[i] for i in wanted}, keys, cache)
             t = lap("describe", t)
             report("store", 0.3)
-            previous = _previous(target)
-            step = _plan_store_update(previous, plans, parsed.keys, cache, spec, target)
             if remote is not None:
                 if step is not None:
                     remote.copy_from(previous["store"]["graph"])  # type: ignore[index]
@@ -358,63 +418,49 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
                     remote.insert(nts[i] for i in step.add)
                 else:
                     remote.drop()
-                    remote.insert(nts)
+                    remote.insert(nts[i] for i in range(len(files)))
                 triples = len(remote)
             elif step is not None:
                 triples = update_store(target.resolve() / "store", tmp / "store", step.remove,
                                        (nts[i] for i in step.add))
             else:
-                triples = create_store(tmp / "store", nts)
+                triples = create_store(tmp / "store", (nts[i] for i in range(len(files))))
             del nts
             t = lap("store", t)
             report("store", 1.0)
             model = None
-            embedded: int | None = None
+            search: dict[str, Any] = {}
             if with_search:
                 from search.embedders import normalise_spec
 
                 model = normalise_spec(config.model or DEFAULT_MODEL)
-                from search.engine import SearchEngine
-
-                engine = SearchEngine.build(
-                    plans, tmp / "search", model=model,
-                    thesaurus=config.thesaurus if config.thesaurus.exists() else None,
-                    terms=config.terms if config.terms.exists() else None,
-                    progress=lambda stage, frac: report(f"search: {stage}", frac),
-                    embed_cache=cache.embeddings)
-                embedded = int(engine.manifest.get("embedded", 0))
-                del engine
+                search = _build_search(config, model, target, tmp, files, shas, keys, ids, loaded, step,
+                                       cache, report)
                 t = lap("search", t)
+            counts = {name: sum(e["counts"][name] for e in summaries)
+                      for name in ("chapters", "sections", "tasks", "units", "defects")}
             manifest: dict[str, Any] = {
                 "format": FORMAT_VERSION,
                 "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "sources": [str(f.resolve()) for f in files],
                 "fingerprint": _source_fingerprint(files, config, shas),
-                "plans": [{"id": p.id, "title": p.title, "source": p.source, "sha256": p.sha256, "key": k}
-                          for p, k in zip(plans, parsed.keys, strict=True)],
-                "counts": {
-                    "plans": len(plans),
-                    "chapters": sum(len(p.chapters) for p in plans),
-                    "sections": sum(len(p.sections) for p in plans),
-                    "tasks": sum(len(p.tasks) for p in plans),
-                    "units": sum(len(p.units) for p in plans),
-                    "triples": triples,
-                    "defects": sum(len(p.defects) for p in plans),
-                },
+                "plans": summaries,
+                "counts": {"plans": len(files), **counts, "triples": triples},
                 "store": spec,
                 "model": model,
-                "records_sha256": _sha256(records),
                 "units_file": str(config.units),
                 "incremental": {
                     "mode": "incremental" if step is not None else "full",
-                    "parsed": parsed.parsed,
-                    "added": [plans[i].id for i in step.add] if step is not None else [p.id for p in plans],
+                    "parsed": parsed,
+                    "added": [ids[i] for i in step.add] if step is not None else list(ids),
                     "removed": step.removed if step is not None else [],
-                    "embedded_texts": embedded,
+                    "embedded_texts": search.get("embedded"),
+                    "search": (search.get("update") or {}).get("mode"),
                     "seconds": timings,
                 },
             }
-            manifest["files"] = file_checksums(tmp)
+            manifest["files"] = file_checksums(tmp, previous=(target.resolve(), previous))
+            t = lap("checksums", t)
             # the manifest is written last: a build without one is incomplete
             (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
             tmp.rename(work)
@@ -427,9 +473,33 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
         _publish(target, work)
         _prune(versions, keep={work.name}, config=config)
         report("done", 1.0)
-    counts: dict[str, int] = manifest["counts"]
-    return BuildInfo(target, len(plans), counts["tasks"], triples, counts["defects"],
+    return BuildInfo(target, len(files), counts["tasks"], triples, counts["defects"],
                      time.perf_counter() - started, manifest)
+
+
+def _build_search(config: Config, model: str, target: Path, tmp: Path, files: Sequence[Path], shas: Sequence[str],
+                  keys: Sequence[str], ids: Sequence[str], loaded: dict[int, Plan], step: _StoreStep | None,
+                  cache: BuildCache, report: Progress) -> dict[str, Any]:
+    """The search index: updated from the previous build's when only some plans changed, else built anew."""
+    from search.engine import SearchEngine, SearchIndexError
+
+    options: dict[str, Any] = {
+        "model": model,
+        "thesaurus": config.thesaurus if config.thesaurus.exists() else None,
+        "terms": config.terms if config.terms.exists() else None,
+        "progress": lambda stage, frac: report(f"search: {stage}", frac),
+        "embed_cache": cache.embeddings,
+    }
+    if step is not None and (target / "search").is_dir():
+        added = [replace(loaded[i], id=ids[i]) for i in step.add]
+        try:
+            return SearchEngine.update(target / "search", tmp / "search", ids, added, **options)
+        except SearchIndexError as exc:
+            report(f"search: rebuilding ({exc})", 0.0)
+    rest, _ = _load_plans(files, shas, keys, [i for i in range(len(files)) if i not in loaded], config, cache, report)
+    plans = [replace(p, id=ids[i]) if p.id != ids[i] else p for i, p in sorted({**loaded, **rest}.items())]
+    engine = SearchEngine.build(plans, tmp / "search", **options)
+    return engine.manifest
 
 
 @dataclass
@@ -441,9 +511,15 @@ class _StoreStep:
     removed: list[str]  # ids of plans that left or changed
 
 
-def _plan_store_update(previous: dict[str, Any] | None, plans: Sequence[Plan], keys: Sequence[str],
-                       cache: BuildCache, spec: dict[str, Any], target: Path) -> _StoreStep | None:
-    """The delete/add step from the previous build to this one, or None when a full build is due."""
+def _plan_store_update(previous: dict[str, Any] | None, ids: Sequence[str], keys: Sequence[str],
+                       loaded: dict[int, Plan], cache: BuildCache, spec: dict[str, Any],
+                       target: Path) -> _StoreStep | None:
+    """The delete/add step from the previous build to this one, or None when a full build is due.
+
+    Reads no record of an unchanged plan: the removal needs only the triples of the remaining plans
+    of the leaving plan's government (from the cache) and the unit kinds all remaining plans use
+    (from the previous manifest).
+    """
     if previous is None:
         return None
     prev_spec = previous.get("store") or {}
@@ -453,28 +529,37 @@ def _plan_store_update(previous: dict[str, Any] | None, plans: Sequence[Plan], k
         return None
     if spec["kind"] == "oxigraph" and not (target / "store").is_dir():
         return None
-    old = {(p["id"], p["key"]) for p in previous["plans"]}
-    new = {(p.id, k) for p, k in zip(plans, keys, strict=True)}
-    add = [i for i, (p, k) in enumerate(zip(plans, keys, strict=True)) if (p.id, k) not in old]
+    old = {(p["id"], p["key"]): p for p in previous["plans"]}
+    new = set(zip(ids, keys, strict=True))
+    add = [i for i, pair in enumerate(zip(ids, keys, strict=True)) if pair not in old]
     leaving = [p for p in previous["plans"] if (p["id"], p["key"]) not in new]
-    if len(add) + len(leaving) > max(2, FULL_REBUILD_SHARE * len(plans)):
+    if len(add) + len(leaving) > max(2, FULL_REBUILD_SHARE * len(ids)):
         return None
-    unchanged = [p for i, p in enumerate(plans) if i not in set(add)]
-    unchanged_keys = {p.id: k for p, k in zip(plans, keys, strict=True)}
+    unchanged = [old[pair] for pair in zip(ids, keys, strict=True) if pair in old]
+    kinds_used = {k for e in unchanged for k in e["kinds"]}
 
-    def triples_of(plan: Plan) -> list[ox.Triple]:
-        data = cache.load_triples(cache.triples_key(unchanged_keys[plan.id], plan.id))
-        return parse_ntriples(data if data is not None else plan_ntriples(plan))
+    def triples_of(entry: dict[str, Any]) -> list[ox.Triple] | None:
+        data = cache.load_triples(cache.triples_key(entry["key"], entry["id"]))
+        if data is None:
+            plan = cache.load_plan(entry["key"])
+            if plan is None:
+                return None
+            data = plan_ntriples(replace(plan, id=entry["id"]))
+        return parse_ntriples(data)
 
     remove: list[ox.Triple] = []
     for entry in leaving:
-        old_plan = cache.load_plan(entry["key"])
-        if old_plan is None:
+        old_triples = triples_of(entry)
+        if old_triples is None:
             return None  # the cache was cleared: rebuild from scratch
-        old_plan = replace(old_plan, id=entry["id"])
-        data = cache.load_triples(cache.triples_key(entry["key"], entry["id"]))
-        old_triples = parse_ntriples(data if data is not None else plan_ntriples(old_plan))
-        remove += removal_triples(old_plan, old_triples, unchanged, triples_of)
+        kept: set[ox.Triple] = set()
+        for other in unchanged:
+            if other["gov"] == entry["gov"]:
+                theirs = triples_of(other)
+                if theirs is None:
+                    return None
+                kept.update(theirs)
+        remove += removal_triples(entry["id"], old_triples, kept, kinds_used)
     return _StoreStep(list(dict.fromkeys(remove)), add, [e["id"] for e in leaving])
 
 
@@ -513,14 +598,29 @@ def _prune(versions: Path, keep: set[str], config: Config | None = None) -> None
 _UNCHECKED = ("LOCK", "LOG")
 
 
-def file_checksums(directory: Path) -> dict[str, list[Any]]:
-    """Size and sha256 of every file of a build (store and search index), by relative path."""
+def file_checksums(directory: Path, previous: tuple[Path, dict[str, Any] | None] | None = None
+                   ) -> dict[str, list[Any]]:
+    """Size and sha256 of every file of a build (records, store and search index), by relative path.
+
+    ``previous``: the published build and its manifest. A file that is a hard link of one of its
+    files (unchanged records, the store's immutable SST files) keeps that file's digest instead of
+    being read again: at a thousand plans that is most of the build's bytes.
+    """
+    prev_dir, prev_manifest = previous or (None, None)
+    prev_files: dict[str, list[Any]] = (prev_manifest or {}).get("files", {})
     out: dict[str, list[Any]] = {}
     for path in sorted(directory.rglob("*")):
         rel = path.relative_to(directory).as_posix()
-        if not path.is_file() or rel in ("manifest.json", "records.json") or path.name.startswith(_UNCHECKED):
+        if not path.is_file() or rel == "manifest.json" or path.name.startswith(_UNCHECKED):
             continue
-        out[rel] = [path.stat().st_size, _sha256(path)]
+        st = path.stat()
+        known = prev_files.get(rel)
+        if known is not None and prev_dir is not None and known[0] == st.st_size:
+            with contextlib.suppress(OSError):
+                if (prev_dir / rel).stat().st_ino == st.st_ino:
+                    out[rel] = [st.st_size, known[1]]
+                    continue
+        out[rel] = [st.st_size, _sha256(path)]
     return out
 
 
@@ -537,12 +637,23 @@ class Build:
             self.manifest: dict[str, Any] = json.loads(manifest_file.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise BuildError(f"{manifest_file}: unreadable manifest ({exc}); run `policykg build` again") from exc
-        records = self.path / "records.json"
-        if not records.exists() or _sha256(records) != self.manifest.get("records_sha256"):
-            raise BuildError(f"{records}: missing or does not match the manifest (damaged build); "
-                             "run `policykg build` again")
-        self.plans: list[Plan] = [plan_from_dict(d) for d in json.loads(records.read_text(encoding="utf-8"))]
+        if self.manifest.get("format") != FORMAT_VERSION:
+            raise BuildError(f"{path}: made by another version of policykg (format {self.manifest.get('format')}, "
+                             f"this one reads {FORMAT_VERSION}); run `policykg build` again")
         self.check_files(deep=False)
+
+    @cached_property
+    def plans(self) -> list[Plan]:
+        """The plans' records, read on first use (a thousand plans take seconds; `stats` needs none)."""
+        plans: list[Plan] = []
+        for entry in self.manifest["plans"]:
+            path = self.path / entry["record"]
+            try:
+                plan = plan_from_dict(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError, TypeError, KeyError) as exc:
+                raise BuildError(f"{path}: unreadable record ({exc}); run `policykg build` again") from exc
+            plans.append(plan if plan.id == entry["id"] else replace(plan, id=entry["id"]))
+        return plans
 
     def check_files(self, *, deep: bool = True) -> None:
         """Compare the build's files with the manifest: presence and size always, content when ``deep``.

@@ -52,7 +52,7 @@ from .text import ChineseTokenizer, Thesaurus, read_terms, split_sentences, term
 # faiss's bundled type hints lack the search-parameter classes that its SWIG module does have.
 _faiss: Any = faiss
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: per-plan source hashes, tokens.npz for updates
 VIEWS = ("text", "context", "sentences")
 DEFAULT_VIEWS: tuple[str, ...] = ("text",)  # measured best with USE (python -m search.evaluate)
 RRF_K = 60
@@ -219,16 +219,30 @@ def _unit_words(plans: Sequence[Plan]) -> set[str]:
     return {w for w in words if len(w) >= 2}
 
 
-def source_hash(plans: Sequence[Plan], *, views: Sequence[str], words: Iterable[str]) -> str:
-    """Hash of everything an index depends on besides the model: texts, titles, dictionary, format."""
+def plan_hash(plan: Plan, views: Sequence[str]) -> str:
+    """Hash of what one plan puts in an index (ids, positions, embedded texts): the part that can be reused."""
+    h = hashlib.sha256()
+    for doc in _documents([plan]):
+        h.update(json.dumps([plan.id, doc.task.position, _views(doc, views)], ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+def _combined_hash(plan_hashes: Iterable[str], *, views: Sequence[str], words: Iterable[str]) -> str:
     h = hashlib.sha256()
     h.update(json.dumps({"format": FORMAT_VERSION, "views": list(views)}).encode())
-    for doc in _documents(plans):
-        h.update(
-            json.dumps([doc.plan.id, doc.task.position, _views(doc, views)], ensure_ascii=False).encode()
-        )
+    for ph in plan_hashes:
+        h.update(ph.encode())
     h.update("\n".join(sorted(words)).encode())
     return h.hexdigest()
+
+
+def source_hash(plans: Sequence[Plan], *, views: Sequence[str], words: Iterable[str]) -> str:
+    """Hash of everything an index depends on besides the model: texts, titles, dictionary, format.
+
+    Made of one hash per plan, so an index updated plan by plan (:meth:`SearchEngine.update`) and one
+    built from scratch over the same plans agree.
+    """
+    return _combined_hash((plan_hash(p, views) for p in plans), views=views, words=words)
 
 
 def _default_path(path: Path | None, name: str) -> Path | None:
@@ -386,124 +400,172 @@ class SearchEngine:
         tokenizer = ChineseTokenizer(words)
         report("loading model", 0.0)
         embedder = get_embedder(model)
-
-        # Dense: every view of every task, each distinct text embedded once.
-        # A task longer than the model's window would be cut silently; such tasks also get one
-        # vector per sentence (max pooling), so their tail stays searchable.
-        report("checking lengths", 0.02)
-        cut = set(embedder.truncated([d.task.text for d in docs])) if "sentences" not in views else set()
-        vec_texts: list[str] = []
-        vec_doc: list[int] = []
-        for i, doc in enumerate(docs):
-            doc_views = [*views, "sentences"] if i in cut else views
-            for text in _views(doc, doc_views):
-                vec_texts.append(text)
-                vec_doc.append(i)
-        unique = list(dict.fromkeys(vec_texts))
         cache = _EmbeddingCache(embed_cache, embedder.name) if embed_cache else None
-        vectors_by_text: dict[str, np.ndarray] = cache.get_many(unique) if cache else {}
-        todo = [t for t in unique if t not in vectors_by_text]
-        truncated = embedder.truncated(todo) if todo else []  # sentences still too long for the model
-        batch = 512
-        for start in range(0, len(todo), batch):
-            chunk = todo[start : start + batch]
-            for text, vec in zip(chunk, embedder.embed_passages(chunk), strict=True):
-                vectors_by_text[text] = vec
-            if cache and (start // batch) % 20 == 19:  # keep long runs' work if they are interrupted
-                cache.put_many({t: vectors_by_text[t] for t in todo[: start + len(chunk)]})
-            report("embedding", 0.05 + 0.8 * min(1.0, (start + len(chunk)) / max(1, len(todo))))
-        if cache:
-            cache.put_many({t: vectors_by_text[t] for t in todo})
-        dim = embedder.dim
-        matrix = (
-            np.stack([vectors_by_text[t] for t in vec_texts]).astype(np.float32)
-            if vec_texts
-            else np.zeros((0, dim), np.float32)
-        )
+        dense = _embed_documents(docs, views, embedder, cache, report)
         embedded_at = time.perf_counter()
 
-        report("indexing", 0.86)
-        if index == "hnsw":
-            hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-            hnsw.hnsw.efConstruction = 80
-            faiss_index: faiss.Index = hnsw
-        else:
-            faiss_index = faiss.IndexFlatIP(dim)
-        if len(matrix):
-            faiss_index.add(matrix)
-
-        report("lexical index", 0.92)
-        corpus_tokens = [tokenizer.tokens(d.task.text) or ["∅"] for d in docs]
-        bm25 = bm25s.BM25()
-        if corpus_tokens:
-            bm25.index(corpus_tokens, show_progress=False)
-
-        manifest: dict[str, Any] = {
-            "format": FORMAT_VERSION,
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "model": model,
-            "dimension": dim,
-            "count": len(docs),
-            "vectors": len(vec_texts),
-            "unique_texts": len(unique),
-            "embedded": len(todo),
-            "chunked_tasks": len(cut),
-            "truncated_by_model": len(truncated),
-            "views": list(views),
-            "index": index,
-            "source_hash": source_hash(plans, views=views, words=words),
-            "plans": [{"id": p.id, "sha256": p.sha256, "tasks": len(p.tasks)} for p in plans],
-            "terms": {"path": str(terms) if terms else "", "sha256": _file_sha(terms)},
-            "thesaurus": {"path": str(thesaurus) if thesaurus else "", "sha256": _file_sha(thesaurus)},
-            "seconds": {
-                "embed": round(embedded_at - started, 3),
-                "total": round(time.perf_counter() - started, 3),
-            },
-        }
-
-        report("writing", 0.96)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
-        try:
-            faiss.write_index(faiss_index, str(tmp / "dense.faiss"))
-            np.save(tmp / "vec_doc.npy", np.asarray(vec_doc, dtype=np.int32))
-            (tmp / "docs.json").write_text(
-                json.dumps([[d.plan.id, d.task.position] for d in docs], ensure_ascii=False), encoding="utf-8"
-            )
-            bm25.save(str(tmp / "bm25"), show_progress=False)
-            (tmp / "userdict.txt").write_text("\n".join(tokenizer.words) + "\n", encoding="utf-8")
-            if thesaurus is not None and thesaurus.exists():
-                shutil.copyfile(thesaurus, tmp / "thesaurus.toml")
-            manifest["seconds"]["total"] = round(time.perf_counter() - started, 3)
-            (tmp / "manifest.json").write_text(
-                json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
-            )
-            if directory.exists():
-                old = directory.with_name(f".{directory.name}-old-{os.getpid()}")
-                directory.rename(old)
-                tmp.rename(directory)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                tmp.rename(directory)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        report("done", 1.0)
+        report("lexical index", 0.9)
+        tokens = _Tokens.from_lists(_tokenize(tokenizer, [d.task.text for d in docs]))
+        manifest = _manifest(
+            model=model, dim=embedder.dim, views=views, index=index, docs=len(docs), dense=dense,
+            plans=[_plan_entry(p, views) for p in plans], words=words, terms=terms, thesaurus=thesaurus,
+        )
+        manifest["update"] = {"mode": "full", "reused_plans": 0, "added_plans": len(plans)}
+        manifest["seconds"] = {"embed": round(embedded_at - started, 3)}
+        faiss_index, bm25 = _write_index(
+            directory, manifest, dense.matrix, dense.vec_doc, [[d.plan.id, d.task.position] for d in docs],
+            tokens, tokenizer.words, thesaurus, index, started, report,
+        )
         engine = cls(
             directory,
             plans,
             manifest,
             faiss_index,
-            np.asarray(vec_doc, dtype=np.int32),
+            dense.vec_doc,
             bm25,
             tokenizer,
             Thesaurus.load(thesaurus),
         )
         engine.notes_at_build = [
-            *([f"{len(cut)} 个任务超过模型最大长度，已另按句子建立向量（取最大值）"] if cut else []),
-            *([f"模型仍截断了 {len(truncated)} 段文本（单句超过模型最大长度）"] if truncated else []),
+            *([f"{dense.chunked} 个任务超过模型最大长度，已另按句子建立向量（取最大值）"] if dense.chunked else []),
+            *([f"模型仍截断了 {dense.truncated} 段文本（单句超过模型最大长度）"] if dense.truncated else []),
         ]
         return engine
+
+    @classmethod
+    def update(
+        cls,
+        previous: Path,
+        directory: Path,
+        plan_ids: Sequence[str],
+        added: Sequence[Plan],
+        *,
+        model: str = DEFAULT_MODEL,
+        thesaurus: Path | None = None,
+        terms: Path | None = None,
+        progress: Progress | None = None,
+        embed_cache: Path | None = None,
+    ) -> dict[str, Any]:
+        """Write into ``directory`` the index of ``plan_ids`` from the ``previous`` index plus ``added`` plans.
+
+        Why: at a thousand plans, re-tokenising and re-indexing every task because one plan was
+        added costs a minute; an update keeps the previous index's vectors and tokens of every plan
+        it already holds (each id in ``plan_ids`` is either one of ``added`` or a plan the previous
+        index holds unchanged — the caller vouches for that) and only embeds and tokenises the
+        added plans. The BM25 statistics are global, so BM25 is re-indexed from the stored token
+        ids (seconds, not a minute). The result equals :meth:`build` over the same plans.
+
+        Raises :class:`StaleIndexError` when the previous index cannot be reused: another model,
+        format, term list or thesaurus, or a changed user dictionary (new unit names would change
+        how jieba cuts the kept texts too); the caller then builds from scratch. Returns the new
+        index's manifest.
+        """
+        report = progress or (lambda _msg, _frac: None)
+        started = time.perf_counter()
+        previous, directory = Path(previous), Path(directory)
+        model = normalise_spec(model)
+        prev = cls.read_manifest(previous)
+        thesaurus = _default_path(thesaurus, "thesaurus.toml")
+        terms = _default_path(terms, "terms.txt")
+        new = {p.id: p for p in added}
+        kept = {e["id"]: e for e in prev.get("plans", []) if "hash" in e and "words" in e}
+        why = ""
+        if prev.get("format") != FORMAT_VERSION:
+            why = f"index format {prev.get('format')} is not {FORMAT_VERSION}"
+        elif prev["model"] != model:
+            why = f"the previous index was built with {prev['model']!r}, not {model!r}"
+        elif (prev.get("terms", {}).get("sha256"), prev.get("thesaurus", {}).get("sha256")) != (
+            _file_sha(terms), _file_sha(thesaurus)
+        ):
+            why = "the term list or thesaurus changed"
+        elif missing := [i for i in plan_ids if i not in new and i not in kept]:
+            why = f"plan {missing[0]!r} is neither added nor in the previous index"
+        elif not (previous / "tokens.npz").exists():
+            why = "the previous index has no stored tokens"
+        if why:
+            raise StaleIndexError(f"cannot update the search index in {previous}: {why}")
+        views = tuple(prev["views"])
+        words = set(read_terms(terms))
+        for pid in plan_ids:
+            words.update(_unit_words([new[pid]]) if pid in new else kept[pid]["words"])
+        old_words = (previous / "userdict.txt").read_text(encoding="utf-8").split()
+        tokenizer = ChineseTokenizer(words)
+        if tokenizer.words != old_words:
+            raise StaleIndexError(f"cannot update the search index in {previous}: its user dictionary changed")
+
+        report("reading the previous index", 0.02)
+        try:
+            old_index = faiss.read_index(str(previous / "dense.faiss"))
+            old_matrix = old_index.reconstruct_n(0, old_index.ntotal) if old_index.ntotal else None
+            old_vec_doc = np.load(previous / "vec_doc.npy")
+            old_docs = json.loads((previous / "docs.json").read_text(encoding="utf-8"))
+            old_tokens = _Tokens.load(previous / "tokens.npz")
+        except Exception as exc:
+            raise CorruptIndexError(f"search index in {previous} is damaged ({exc}); rebuild it") from exc
+        del old_index
+        # where each kept plan's documents and vectors sit in the previous index (contiguous blocks)
+        doc_span: dict[str, list[int]] = {}
+        for i, (pid, _pos) in enumerate(old_docs):
+            span = doc_span.setdefault(pid, [i, i])
+            span[1] = i + 1
+        vec_start = np.searchsorted(old_vec_doc, np.arange(len(old_docs) + 1), side="left")
+
+        docs_new = _documents(added)
+        embedder = get_embedder(model) if docs_new else None
+        cache = _EmbeddingCache(embed_cache, embedder.name) if embed_cache and embedder else None
+        dense_new = _embed_documents(docs_new, views, embedder, cache, report) if embedder else None
+        report("lexical index", 0.9)
+        tokens_new = _Tokens.from_lists(_tokenize(tokenizer, [d.task.text for d in docs_new]))
+        new_doc_start: dict[str, int] = {}
+        for i, d in enumerate(docs_new):
+            new_doc_start.setdefault(d.plan.id, i)
+
+        blocks: list[np.ndarray] = []
+        vec_doc: list[np.ndarray] = []
+        doc_keys: list[list[Any]] = []
+        token_parts: list[tuple[_Tokens, int, int]] = []
+        for pid in plan_ids:
+            base = len(doc_keys)
+            if pid in new:
+                first = new_doc_start.get(pid, 0)
+                n = len(new[pid].tasks)
+                assert dense_new is not None or n == 0
+                if n and dense_new is not None:
+                    rows = (dense_new.vec_doc >= first) & (dense_new.vec_doc < first + n)
+                    blocks.append(dense_new.matrix[rows])
+                    vec_doc.append(dense_new.vec_doc[rows] - first + base)
+                doc_keys += [[pid, t.position] for t in new[pid].tasks]
+                token_parts.append((tokens_new, first, first + n))
+            else:
+                lo, hi = doc_span.get(pid, [0, 0])
+                if hi > lo and old_matrix is not None:
+                    blocks.append(old_matrix[vec_start[lo]:vec_start[hi]])
+                    vec_doc.append(old_vec_doc[vec_start[lo]:vec_start[hi]] - lo + base)
+                doc_keys += old_docs[lo:hi]
+                token_parts.append((old_tokens, lo, hi))
+        dim = int(prev["dimension"])
+        matrix = np.concatenate(blocks).astype(np.float32) if blocks else np.zeros((0, dim), np.float32)
+        vec_doc_all = np.concatenate(vec_doc).astype(np.int32) if vec_doc else np.zeros(0, np.int32)
+        tokens = _Tokens.concat(token_parts)
+        plan_entries = [_plan_entry(new[pid], views) if pid in new else kept[pid] for pid in plan_ids]
+        dense = _Dense(
+            matrix, vec_doc_all,
+            unique=int(dense_new.unique) if dense_new else 0,
+            embedded=int(dense_new.embedded) if dense_new else 0,
+            chunked=int(prev.get("chunked_tasks", 0)) + (dense_new.chunked if dense_new else 0),
+            truncated=int(prev.get("truncated_by_model", 0)) + (dense_new.truncated if dense_new else 0),
+        )
+        manifest = _manifest(
+            model=model, dim=dim, views=views, index=str(prev.get("index", "flat")), docs=len(doc_keys),
+            dense=dense, plans=plan_entries, words=words, terms=terms, thesaurus=thesaurus,
+        )
+        manifest["unique_texts"] = None  # not known without the kept plans' texts
+        manifest["update"] = {"mode": "incremental", "reused_plans": len(plan_ids) - len(new),
+                              "added_plans": len(new)}
+        manifest["seconds"] = {"embed": round(time.perf_counter() - started, 3)}
+        _write_index(directory, manifest, matrix, vec_doc_all, doc_keys, tokens, tokenizer.words,
+                     thesaurus, str(prev.get("index", "flat")), started, report)
+        return manifest
 
     notes_at_build: list[str] = []  # noqa: RUF012 - replaced per instance by build()
 
@@ -931,3 +993,198 @@ class _EmbeddingCache:
         tmp = self.path.with_suffix(".tmp.npz")
         np.savez(tmp, keys=keys, vectors=np.stack(list(data.values())).astype(np.float32))
         tmp.replace(self.path)
+
+
+# ------------------------------------------------------------------------------------ index assembly
+
+
+@dataclass
+class _Dense:
+    """Vectors of some documents' views, in document order, with what making them cost."""
+
+    matrix: np.ndarray  # float32 (vectors, dim)
+    vec_doc: np.ndarray  # int32 document index of each vector
+    unique: int = 0
+    embedded: int = 0
+    chunked: int = 0
+    truncated: int = 0
+
+
+def _embed_documents(
+    docs: Sequence[_Doc], views: Sequence[str], embedder: Any, cache: _EmbeddingCache | None, report: Progress
+) -> _Dense:
+    """Every view of every document, each distinct text embedded once (and only when not cached).
+
+    A task longer than the model's window would be cut silently; such tasks also get one vector
+    per sentence (max pooling), so their tail stays searchable.
+    """
+    report("checking lengths", 0.02)
+    cut = set(embedder.truncated([d.task.text for d in docs])) if "sentences" not in views else set()
+    vec_texts: list[str] = []
+    vec_doc: list[int] = []
+    for i, doc in enumerate(docs):
+        doc_views = [*views, "sentences"] if i in cut else views
+        for text in _views(doc, doc_views):
+            vec_texts.append(text)
+            vec_doc.append(i)
+    unique = list(dict.fromkeys(vec_texts))
+    vectors_by_text: dict[str, np.ndarray] = cache.get_many(unique) if cache else {}
+    todo = [t for t in unique if t not in vectors_by_text]
+    truncated = embedder.truncated(todo) if todo else []  # sentences still too long for the model
+    batch = 512
+    for start in range(0, len(todo), batch):
+        chunk = todo[start : start + batch]
+        for text, vec in zip(chunk, embedder.embed_passages(chunk), strict=True):
+            vectors_by_text[text] = vec
+        if cache and (start // batch) % 20 == 19:  # keep long runs' work if they are interrupted
+            cache.put_many({t: vectors_by_text[t] for t in todo[: start + len(chunk)]})
+        report("embedding", 0.05 + 0.8 * min(1.0, (start + len(chunk)) / max(1, len(todo))))
+    if cache:
+        cache.put_many({t: vectors_by_text[t] for t in todo})
+    matrix = (
+        np.stack([vectors_by_text[t] for t in vec_texts]).astype(np.float32)
+        if vec_texts
+        else np.zeros((0, embedder.dim), np.float32)
+    )
+    return _Dense(matrix, np.asarray(vec_doc, dtype=np.int32), len(unique), len(todo), len(cut), len(truncated))
+
+
+def _tokenize(tokenizer: ChineseTokenizer, texts: Sequence[str]) -> list[list[str]]:
+    """BM25 tokens per text; a text repeated across plans (drafts, copied wording) is cut once."""
+    memo: dict[str, list[str]] = {}
+    out = []
+    for text in texts:
+        toks = memo.get(text)
+        if toks is None:
+            toks = memo[text] = tokenizer.tokens(text) or ["∅"]
+        out.append(toks)
+    return out
+
+
+@dataclass
+class _Tokens:
+    """Every document's BM25 tokens as ids into a vocabulary: what an update re-indexes BM25 from."""
+
+    vocab: list[str]
+    ids: np.ndarray  # int32, all documents' token ids back to back
+    offsets: np.ndarray  # int64, len(documents) + 1
+
+    @classmethod
+    def from_lists(cls, lists: Sequence[Sequence[str]]) -> _Tokens:
+        index: dict[str, int] = {}
+        ids = [index.setdefault(t, len(index)) for toks in lists for t in toks]
+        offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(t) for t in lists])
+        return cls(list(index), np.asarray(ids, dtype=np.int32), offsets)
+
+    @classmethod
+    def concat(cls, parts: Sequence[tuple[_Tokens, int, int]]) -> _Tokens:
+        """Documents ``lo:hi`` of each part, in order, over one vocabulary of the tokens they use."""
+        vocab: dict[str, int] = {}
+        ids: list[np.ndarray] = []
+        lengths: list[np.ndarray] = []
+        for part, lo, hi in parts:
+            chunk = part.ids[part.offsets[lo]:part.offsets[hi]]
+            used = np.unique(chunk)
+            remap = np.zeros(len(part.vocab), dtype=np.int32)
+            remap[used] = [vocab.setdefault(part.vocab[u], len(vocab)) for u in used.tolist()]
+            ids.append(remap[chunk])
+            lengths.append(np.diff(part.offsets[lo:hi + 1]))
+        offsets = np.zeros(sum(len(x) for x in lengths) + 1, dtype=np.int64)
+        if lengths:
+            offsets[1:] = np.cumsum(np.concatenate(lengths))
+        all_ids = np.concatenate(ids).astype(np.int32) if ids else np.zeros(0, np.int32)
+        return cls(list(vocab), all_ids, offsets)
+
+    def bm25(self) -> bm25s.BM25:
+        bm25 = bm25s.BM25()
+        if len(self.offsets) > 1:
+            bounds = self.offsets.tolist()
+            flat = self.ids.tolist()
+            corpus = [flat[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)]
+            bm25.index((corpus, {t: i for i, t in enumerate(self.vocab)}), show_progress=False)
+        return bm25
+
+    def save(self, path: Path) -> None:
+        np.savez(path, vocab=np.asarray(self.vocab, dtype=str), ids=self.ids, offsets=self.offsets)
+
+    @classmethod
+    def load(cls, path: Path) -> _Tokens:
+        with np.load(path) as z:
+            return cls(z["vocab"].tolist(), z["ids"], z["offsets"])
+
+
+def _plan_entry(plan: Plan, views: Sequence[str]) -> dict[str, Any]:
+    """What the manifest keeps per plan: enough to reuse the plan's part of the index in an update."""
+    return {"id": plan.id, "sha256": plan.sha256, "tasks": len(plan.tasks), "hash": plan_hash(plan, views),
+            "words": sorted(_unit_words([plan]))}
+
+
+def _manifest(
+    *, model: str, dim: int, views: Sequence[str], index: str, docs: int, dense: _Dense,
+    plans: list[dict[str, Any]], words: set[str], terms: Path | None, thesaurus: Path | None,
+) -> dict[str, Any]:
+    return {
+        "format": FORMAT_VERSION,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "model": model,
+        "dimension": dim,
+        "count": docs,
+        "vectors": len(dense.vec_doc),
+        "unique_texts": dense.unique,
+        "embedded": dense.embedded,
+        "chunked_tasks": dense.chunked,
+        "truncated_by_model": dense.truncated,
+        "views": list(views),
+        "index": index,
+        "source_hash": _combined_hash((p["hash"] for p in plans), views=views, words=words),
+        "plans": plans,
+        "terms": {"path": str(terms) if terms else "", "sha256": _file_sha(terms)},
+        "thesaurus": {"path": str(thesaurus) if thesaurus else "", "sha256": _file_sha(thesaurus)},
+    }
+
+
+def _write_index(
+    directory: Path, manifest: dict[str, Any], matrix: np.ndarray, vec_doc: np.ndarray,
+    doc_keys: list[list[Any]], tokens: _Tokens, words: Sequence[str], thesaurus: Path | None, index: str,
+    started: float, report: Progress,
+) -> tuple[faiss.Index, bm25s.BM25]:
+    """Index the vectors and tokens and write the index directory, replacing any old one atomically."""
+    report("indexing", 0.92)
+    dim = int(manifest["dimension"])
+    if index == "hnsw":
+        hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = 80
+        faiss_index: faiss.Index = hnsw
+    else:
+        faiss_index = faiss.IndexFlatIP(dim)
+    if len(matrix):
+        faiss_index.add(np.ascontiguousarray(matrix, dtype=np.float32))
+    bm25 = tokens.bm25()
+
+    report("writing", 0.96)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+    try:
+        faiss.write_index(faiss_index, str(tmp / "dense.faiss"))
+        np.save(tmp / "vec_doc.npy", np.asarray(vec_doc, dtype=np.int32))
+        (tmp / "docs.json").write_text(json.dumps(doc_keys, ensure_ascii=False), encoding="utf-8")
+        bm25.save(str(tmp / "bm25"), show_progress=False)
+        tokens.save(tmp / "tokens.npz")
+        (tmp / "userdict.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
+        if thesaurus is not None and thesaurus.exists():
+            shutil.copyfile(thesaurus, tmp / "thesaurus.toml")
+        manifest.setdefault("seconds", {})["total"] = round(time.perf_counter() - started, 3)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        if directory.exists():
+            old = directory.with_name(f".{directory.name}-old-{os.getpid()}")
+            directory.rename(old)
+            tmp.rename(directory)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(directory)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    report("done", 1.0)
+    return faiss_index, bm25

@@ -64,7 +64,8 @@ def triples(b: Build) -> set[ox.Triple]:
 
 
 def records(b: Build) -> list[dict[str, object]]:
-    return json.loads((b.path / "records.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    """Every plan's record as the build stores it (one file per plan)."""
+    return [json.loads((b.path / e["record"]).read_text(encoding="utf-8")) for e in b.manifest["plans"]]
 
 
 def full_build_of(plans: Path, tmp: Path, *, with_search: bool) -> Build:
@@ -141,6 +142,10 @@ def test_adding_a_plan_parses_and_embeds_only_that_plan(tmp_path: Path) -> None:
     assert 0 < len(new_texts) < 74
     assert inc["embedded_texts"] == len(new_texts)
 
+    assert inc["search"] == "incremental"  # the Bishan part of the index was carried over, not rebuilt
+    bishan_entry = second.manifest["plans"][0]
+    assert (data / "build" / bishan_entry["record"]).stat().st_nlink >= 2  # a hard link, not a rewrite
+
     after = Build.open(config, auto_build=False)
     full = full_build_of(data / "plans", tmp_path, with_search=True)
     assert triples(after) == triples(full)
@@ -148,15 +153,27 @@ def test_adding_a_plan_parses_and_embeds_only_that_plan(tmp_path: Path) -> None:
     assert records(after) == records(full)
     hits = after.search_engine().search("数据共享", top=10).hits
     assert {h.plan for h in hits} == {BISHAN, YONGCHUAN}
-    assert [(h.plan, h.position) for h in hits] == [(h.plan, h.position) for h in
-                                                    full.search_engine().search("数据共享", top=10).hits]
+    same_search(after, full)
 
 
-@pytest.mark.parametrize("change", ["edit", "remove-same-government", "remove-other-government"])
-def test_changing_or_removing_a_plan_equals_a_full_build(tmp_path: Path, change: str) -> None:
+def same_search(a: Build, b: Build) -> None:
+    """Both builds' search indexes answer alike: same hits, same order, same scores, in every mode."""
+    for query in ("数据共享", "行政复议 规范化", "川渝合作", "法治宣传"):
+        for mode in ("bm25", "dense", "hybrid"):
+            got = a.search_engine().search(query, top=20, mode=mode).hits
+            want = b.search_engine().search(query, top=20, mode=mode).hits
+            assert [(h.plan, h.position) for h in got] == [(h.plan, h.position) for h in want], (query, mode)
+            assert [h.score for h in got] == pytest.approx([h.score for h in want], rel=1e-5), (query, mode)
+
+
+# how the search index follows: carried over when the user dictionary (unit names) is unchanged,
+# rebuilt when it changed (a renamed unit would change how jieba cuts every plan's text)
+@pytest.mark.parametrize(("change", "search_mode"), [("edit", "full"), ("remove-same-government", "incremental"),
+                                                     ("remove-other-government", "incremental")])
+def test_changing_or_removing_a_plan_equals_a_full_build(tmp_path: Path, change: str, search_mode: str) -> None:
     data = make_data(tmp_path / "chg", "yongchuan", "final")
     config = Config(data_dir=data, build_dir=data / "build")
-    build(config, with_search=False)
+    build(config)
     before = Build.open(config, auto_build=False)
     assert [p.id for p in before.plans] == [BISHAN, f"{BISHAN}-2", YONGCHUAN]
     final = data / "plans" / "chongqing-bishan-fazhi-zhengfu-2021-2025-final.txt"
@@ -167,15 +184,17 @@ def test_changing_or_removing_a_plan_equals_a_full_build(tmp_path: Path, change:
         final.unlink()  # its units are Bishan's: they must stay for the draft
     else:
         yong.unlink()  # the 永川 units go; the kinds they share with 璧山 stay
-    info: BuildInfo = build(config, with_search=False)
+    info: BuildInfo = build(config)
     inc = info.manifest["incremental"]
     assert inc["mode"] == "incremental"
     assert inc["parsed"] == ([yong.name] if change == "edit" else [])
+    assert inc["search"] == search_mode
     after = Build.open(config, auto_build=False)
-    full = full_build_of(data / "plans", tmp_path, with_search=False)
+    full = full_build_of(data / "plans", tmp_path, with_search=True)
     assert triples(after) == triples(full)
     assert after.counts == full.counts
     assert records(after) == records(full)
+    same_search(after, full)
 
 
 def test_the_previous_build_is_untouched_by_an_incremental_one(tmp_path: Path) -> None:
