@@ -8,6 +8,7 @@ from decimal import Decimal
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, RDF, RDFS, SKOS, XSD
 
+from ingest.parser import make_plan_id
 from ingest.records import Plan, Role, Unit
 
 from . import namespaces as ns
@@ -28,8 +29,13 @@ TYPE_CLASSES = {
 
 
 def gov_id(plan: Plan) -> str:
-    """Units are scoped to the issuing government; plans of one issuer share its units."""
-    return plan.id.rsplit("-", 2)[0] if plan.period_start else plan.id
+    """Units are scoped to the issuing government; plans of one issuer share its units.
+
+    Made from the issuer itself, not by cutting the period off the plan id: a second plan of one
+    issuer and period (the final text beside the draft) has an id with a suffix (``…-2021-2025-2``),
+    and a plan without an end year has a shorter id; both must still land on their government.
+    """
+    return make_plan_id(plan.issuer, None, None, plan.id) if plan.issuer else plan.id
 
 
 def unit_uri(plan: Plan, name: str) -> URIRef:

@@ -116,6 +116,26 @@ def test_one_query_answers_which_districts_share_data_with_the_sifaju(two: Build
     assert expected > 0 and got["重庆市璧山区"] == expected
 
 
+def test_a_final_text_beside_the_draft_shares_the_districts_units(tmp_path: Path) -> None:
+    """Two plans of one issuer and period: ids apart (…-2), units and government the same IRIs."""
+    data = make_data(tmp_path / "final", "final")
+    config = Config(data_dir=data, build_dir=data / "build")
+    build(config, with_search=False)
+    b = Build.open(config, auto_build=False)
+    assert [p.id for p in b.plans] == [BISHAN, f"{BISHAN}-2"]
+    r = query_store(b.store.ox, """
+        SELECT DISTINCT ?plan ?gov WHERE {
+          ?task pk:inPlan ?plan . ?unit pk:leads ?task ; org:subOrganizationOf ?gov .
+        } ORDER BY ?plan""")
+    rows = [(rec["plan"].rsplit("/", 1)[1], rec["gov"]) for rec in r.records()]
+    assert [plan for plan, _ in rows] == [BISHAN, f"{BISHAN}-2"]
+    assert {gov for _, gov in rows} == {ns.government_iri("chongqing-bishan")}
+    # the same 46 unit IRIs, not a second set for the final text
+    units = query_store(b.store.ox, "SELECT (COUNT(DISTINCT ?u) AS ?n) WHERE { ?u pk:leads|pk:responsibleFor|"
+                                    "pk:participatesIn ?t }").records()
+    assert units[0]["n"] == 46
+
+
 def _texts(plan_file: Path, config: Config) -> set[str]:
     from ingest import load_unit_table, read_plan
 
