@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.queries import get_query, list_queries
+from graph.remote import RemoteSparqlEngine, engine_for_build
 from graph.sparql import (
     DEFAULT_LIMIT,
     DEFAULT_MAX_QUERY_BYTES,
@@ -153,7 +154,7 @@ class SparqlServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128  # listen backlog: the default 5 resets connections under 20 concurrent clients
 
-    def __init__(self, address: tuple[str, int], engine: SparqlEngine, config: EndpointConfig) -> None:
+    def __init__(self, address: tuple[str, int], engine: SparqlEngine | RemoteSparqlEngine, config: EndpointConfig) -> None:
         self.engine = engine
         self.config = config
         super().__init__(address, Handler)
@@ -449,16 +450,19 @@ def make_server(
     ``build`` is a ``Build`` (its search engine backs pk:searchScore) or a build/store directory.
     ``port=0`` picks a free port (see ``server.url``).
     """
-    store = store_path_of(build)
     if scorer is None:
         if isinstance(build, str | Path):
             p = Path(build)
             scorer = _scorer_for_dir(p if (p / "store").is_dir() else p.parent)
         else:
             scorer = scorer_for_build(build)
-    engine = SparqlEngine(
-        store, timeout=timeout, limit=limit, workers=workers, scorer=scorer, max_query_bytes=max_query_bytes
-    )
+    engine: SparqlEngine | RemoteSparqlEngine
+    if isinstance(build, str | Path):
+        engine = SparqlEngine(store_path_of(build), timeout=timeout, limit=limit, workers=workers, scorer=scorer,
+                              max_query_bytes=max_query_bytes)
+    else:  # a build whose graph lives on a SPARQL server (--store URL) is queried there
+        engine = engine_for_build(build, timeout=timeout, limit=limit, workers=workers, scorer=scorer,
+                                  max_query_bytes=max_query_bytes)
     try:
         engine.warm_up()
         return SparqlServer((host, port), engine, EndpointConfig(timeout, limit, max_query_bytes))

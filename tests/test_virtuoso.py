@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -229,3 +230,29 @@ def test_an_incremental_build_patches_a_copy_of_the_graph(remote_build: Build, v
         print(json.dumps(inc["seconds"]))
     finally:
         second.unlink()
+
+
+def test_the_endpoint_over_a_store_build_answers_from_the_server(remote_build: Build, built: Build) -> None:
+    """`policykg serve` on a --store build: no embedded store exists, the server's graph answers."""
+    from threading import Thread
+
+    from policykg.server import make_server
+
+    assert not (remote_build.path / "store").exists()
+    server = make_server(remote_build, "127.0.0.1", 0, timeout=30, scorer=scorer_for_build(built))
+    thread = Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert isinstance(server.engine, RemoteSparqlEngine)
+        body = urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}).encode()
+        req = urllib.request.Request(f"{server.url}/sparql", data=body,
+                                     headers={"Accept": "application/sparql-results+json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            data = json.load(resp)
+        assert int(data["results"]["bindings"][0]["n"]["value"]) == remote_build.counts["triples"]
+        with urllib.request.urlopen(f"{server.url}/queries/units-by-type?format=json", timeout=30) as resp:
+            rows = json.load(resp)["results"]["bindings"]
+        assert len(rows) == 6
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -406,16 +406,17 @@ class SparqlRunner:
     def __init__(self, key: BuildKey) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        from graph.sparql import SparqlEngine, scorer_for_build, store_path_of
+        from graph.remote import engine_for_build
+        from graph.sparql import scorer_for_build
 
         b = _open(key)
         cfg = _config_of(key)
         self.timeout = cfg.query_timeout
         self.limit = cfg.result_limit
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policykg-sparql")
+        # the embedded store's worker process, or the SPARQL server of a --store build
         self.engine = self._thread.submit(
-            SparqlEngine, store_path_of(b), timeout=cfg.query_timeout, limit=cfg.result_limit,
-            scorer=scorer_for_build(b),
+            engine_for_build, b, timeout=cfg.query_timeout, limit=cfg.result_limit, scorer=scorer_for_build(b),
         ).result()
 
     def query(self, text: str) -> Any:
