@@ -72,6 +72,7 @@ Progress = Callable[[str, float], None]
 FORMAT_VERSION = 3  # 3: one record file per plan, per-plan summaries in the manifest
 PLAN_SUFFIXES = (".txt", ".docx", ".pdf", ".text", ".md")
 KEEP_BUILDS = 2
+CACHE_DAYS = 7  # an entry of the build cache no kept build uses is dropped after this many days
 PARALLEL_FROM = 16  # parse in worker processes when at least this many plans need parsing
 FULL_REBUILD_SHARE = 0.5  # above this share of changed plans, rebuild the store from scratch
 _ROOT = Path(__file__).resolve().parents[1]
@@ -203,6 +204,33 @@ class BuildCache:
 
     def save_triples(self, key: str, data: bytes) -> None:
         _write_atomic(self.triples / f"{key}.nt", data)
+
+    def prune(self, manifests: Iterable[dict[str, Any]], max_age_days: float = CACHE_DAYS) -> int:
+        """Drop cached records and triples that none of ``manifests`` uses and that are older than
+        ``max_age_days``; returns how many files went.
+
+        Why an age and not just "unused": an edit undone, or a plan moved out and back, finds its
+        parse still cached for a while; without any limit the cache grows with every edit forever.
+        The embedding cache (one file, by text) is not pruned here.
+        """
+        used_records: set[str] = set()
+        used_triples: set[str] = set()
+        for manifest in manifests:
+            for entry in manifest.get("plans", []):
+                if "key" in entry and "id" in entry:
+                    used_records.add(entry["key"])
+                    used_triples.add(self.triples_key(entry["key"], entry["id"]))
+        cutoff = time.time() - max_age_days * 86400
+        dropped = 0
+        for folder, used in ((self.records, used_records), (self.triples, used_triples)):
+            for path in folder.iterdir():
+                if path.stem in used or path.name.startswith("."):
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    if path.stat().st_mtime < cutoff:
+                        path.unlink()
+                        dropped += 1
+        return dropped
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -472,6 +500,7 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
             raise
         _publish(target, work)
         _prune(versions, keep={work.name}, config=config)
+        cache.prune(m for p in versions.iterdir() if (m := _previous(p)) is not None)
         report("done", 1.0)
     return BuildInfo(target, len(files), counts["tasks"], triples, counts["defects"],
                      time.perf_counter() - started, manifest)

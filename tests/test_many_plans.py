@@ -245,3 +245,33 @@ def test_cli_builds_a_folder_and_prints_plan_ids(tmp_path: Path) -> None:
     rows = json.loads(out.stdout)
     assert {r["plan"] for r in rows} == {BISHAN, YONGCHUAN}
     assert sum(r["plan"] == BISHAN for r in rows) == sum(r["plan"] == YONGCHUAN for r in rows) > 0
+
+
+def test_the_cache_drops_old_entries_no_kept_build_uses(tmp_path: Path) -> None:
+    """Edits leave old parses behind; after CACHE_DAYS unused they go, what builds use stays."""
+    import os
+    import time
+
+    from policykg.build import CACHE_DAYS, BuildCache
+
+    data = make_data(tmp_path / "prune", "yongchuan")
+    config = Config(data_dir=data, build_dir=data / "build")
+    yong = data / "plans" / "chongqing-yongchuan-2021-2025-draft.txt"
+    cache = BuildCache(config.build)
+    edits = ["全方位", "全方面", "全方向"]
+    for word in edits:  # three versions of one plan: builds keep the last two
+        yong.write_text(yongchuan_text().replace("全方位", word), encoding="utf-8")
+        build(config, with_search=False)
+    records_of = {p.name for p in cache.records.iterdir()}
+    assert len(records_of) == 4  # Bishan + three versions of 永川
+    old = time.time() - (CACHE_DAYS + 1) * 86400
+    for path in [*cache.records.iterdir(), *cache.triples.iterdir()]:
+        os.utime(path, (old, old))
+    yong.write_text(yongchuan_text().replace("全方位", "全方略"), encoding="utf-8")
+    build(config, with_search=False)
+    kept = {e["key"] for m in (Build.open(config, auto_build=False).manifest,) for e in m["plans"]}
+    left = {p.stem for p in cache.records.iterdir()}
+    # the first two versions are used by no kept build and old: gone; the third is in the previous build
+    assert kept <= left and len(left) == 3
+    assert len(list(cache.triples.iterdir())) == 3
+    assert Build.open(config, auto_build=False).counts["tasks"] == 148
