@@ -116,8 +116,9 @@ def _source_fingerprint(files: Sequence[Path], config: Config, shas: Sequence[st
     for i, f in enumerate(files):
         h.update(str(f.resolve()).encode())
         h.update((shas[i] if shas is not None else _sha256(f)).encode())
-    if config.units.exists():
-        h.update(_sha256(config.units).encode())
+    # the unit table shapes records; the term list and thesaurus shape the search index
+    for extra in (config.units, config.terms, config.thesaurus):
+        h.update(_sha256(extra).encode() if extra.exists() else b"-")
     # the code that turns sources into records and triples: an upgraded parser makes old builds stale
     h.update(_code_fingerprint(*CODE_THAT_SHAPES_BUILDS).encode())
     return h.hexdigest()
@@ -777,7 +778,8 @@ class Build:
         directory = self.path / "search"
         if not directory.exists():
             raise BuildError(f"{self.path}: this build has no search index; run `policykg build`")
-        return SearchEngine.load(directory, self.plans, model=self.config.model)
+        # the index and the records were written by this build and are checked against its manifest
+        return SearchEngine.load(directory, self.plans, model=self.config.model, check_texts=False)
 
     def plan(self, plan_id: str) -> Plan:
         for p in self.plans:

@@ -594,7 +594,8 @@ class SearchEngine:
 
     @staticmethod
     def _staleness(
-        directory: Path, manifest: dict[str, Any], plans: Sequence[Plan], model: str | None
+        directory: Path, manifest: dict[str, Any], plans: Sequence[Plan], model: str | None,
+        *, check_texts: bool = True,
     ) -> str:
         """Why an index cannot serve these plans/model ("" when it can)."""
         if manifest.get("format") != FORMAT_VERSION:
@@ -604,6 +605,8 @@ class SearchEngine:
         for name in ("dense.faiss", "vec_doc.npy", "docs.json", "bm25", "userdict.txt"):
             if not (directory / name).exists():
                 return f"{name} is missing"
+        if not check_texts:
+            return ""
         terms = manifest.get("terms", {})
         terms_path = Path(terms["path"]) if terms.get("path") else None
         if terms_path is not None and terms_path.exists():
@@ -620,8 +623,15 @@ class SearchEngine:
         return ""
 
     @classmethod
-    def load(cls, directory: Path, plans: Sequence[Plan], *, model: str | None = None) -> SearchEngine:
+    def load(
+        cls, directory: Path, plans: Sequence[Plan], *, model: str | None = None, check_texts: bool = True
+    ) -> SearchEngine:
         """Open an index without re-embedding anything.
+
+        ``check_texts=False`` skips re-hashing every task text against the manifest (2 s at a
+        thousand plans) for a caller that already knows the index was made from these plans — a
+        build checks both against its own manifest's checksums. Ids, positions and counts are
+        always compared.
 
         Raises ``IndexMissingError`` / ``CorruptIndexError`` when there is no usable index,
         ``ModelMismatchError`` when ``model`` is given and the index was built with another one
@@ -635,7 +645,7 @@ class SearchEngine:
                 f"it cannot answer queries embedded with {normalise_spec(model)!r}. "
                 "Rebuild the index with that model, or query with the index's model."
             )
-        why = cls._staleness(directory, manifest, plans, None)
+        why = cls._staleness(directory, manifest, plans, None, check_texts=check_texts)
         if why:
             cls_err = CorruptIndexError if "missing" in why else StaleIndexError
             raise cls_err(f"search index in {directory} cannot be used: {why}; rebuild it")

@@ -275,3 +275,16 @@ def test_the_cache_drops_old_entries_no_kept_build_uses(tmp_path: Path) -> None:
     assert kept <= left and len(left) == 3
     assert len(list(cache.triples.iterdir())) == 3
     assert Build.open(config, auto_build=False).counts["tasks"] == 148
+
+
+def test_editing_the_term_list_makes_the_build_stale_and_reindexes_search(tmp_path: Path) -> None:
+    data = make_data(tmp_path / "terms")
+    config = Config(data_dir=data, build_dir=data / "build")
+    build(config)
+    assert Build.open(config, auto_build=False).is_current()
+    with (data / "terms.txt").open("a", encoding="utf-8") as f:
+        f.write("\n法治体检\n")
+    assert not Build.open(config, auto_build=False).is_current()
+    info = build(config)
+    assert info.manifest["incremental"]["search"] == "full"  # the old index's words no longer hold
+    assert "法治体检" in (data / "build" / "search" / "userdict.txt").read_text(encoding="utf-8").split()
