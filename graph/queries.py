@@ -11,25 +11,43 @@ Each file starts with a header of ``# key: value`` comment lines::
 
 The body needs no ``PREFIX`` lines: every engine policykg runs declares ``graph.namespaces.PREFIXES``
 (pyoxigraph through ``prefixes=``, rdflib through :func:`CannedQuery.text_with_prologue`).
+
+Limiting a query to some plans. Across a corpus of a thousand plans a query that aggregates every
+task takes seconds; an analyst usually asks about one district's plan, or a handful. A query marks
+where a plan restriction belongs with comment lines inside its groups (subqueries included, since
+a restriction outside a subquery does not reach into it)::
+
+    #@plan ?task pk:inPlan ?plan .
+
+As written the line is a comment and the query covers every plan. :meth:`CannedQuery.for_plans`
+turns each marker into ``VALUES ?plan { <plan IRI> … } ?task pk:inPlan ?plan .``, so the engine
+starts from the plan's own resources. The file stays valid SPARQL either way.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from graph.namespaces import sparql_prologue
+from graph.namespaces import plan_iri, sparql_prologue
 
 QUERIES_DIR = Path(__file__).with_name("queries")
 
 _HEADER = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*?)\s*$")
 _REQUIRED = ("title_zh", "title_en", "description_zh", "description_en")
+_PLAN_MARK = re.compile(r"^(?P<indent>[ \t]*)#@plan\b[ \t]*(?P<pattern>.*)$", re.MULTILINE)
+_PLAN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 class QueryFileError(ValueError):
     """A canned query file lacks its header; raised at load time so a broken file is noticed early."""
+
+
+class QueryScopeError(ValueError):
+    """A query cannot be limited to the plans asked for (no plan markers, or a malformed plan id)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +85,24 @@ class CannedQuery:
         """The query with PREFIX lines, for engines without a ``prefixes=`` argument (rdflib, remote)."""
         return sparql_prologue() + self.text
 
+    @property
+    def scopable(self) -> bool:
+        """Whether the query has ``#@plan`` markers, i.e. can be limited to some plans."""
+        return bool(_PLAN_MARK.search(self.text))
+
+    def for_plans(self, plan_ids: Sequence[str]) -> str:
+        """The query limited to the plans with these ids (no ids: the query as written, every plan)."""
+        if not plan_ids:
+            return self.text
+        if not self.scopable:
+            raise QueryScopeError(f"the canned query {self.name} covers the whole corpus and cannot be "
+                                  "limited to a plan")
+        bad = [p for p in plan_ids if not _PLAN_ID.match(p)]
+        if bad:
+            raise QueryScopeError(f"{bad[0]!r} is not a plan id (`policykg stats --json` lists them)")
+        values = "VALUES ?plan { " + " ".join(f"<{plan_iri(p)}>" for p in dict.fromkeys(plan_ids)) + " }"
+        return _PLAN_MARK.sub(lambda m: f"{m['indent']}{values} {m['pattern']}", self.text)
+
     def as_dict(self) -> dict[str, object]:
         return {
             "name": self.name,
@@ -76,6 +112,7 @@ class CannedQuery:
             "description_en": self.description_en,
             "form": self.form,
             "requires": list(self.requires),
+            "scopable": self.scopable,
             "query": self.text,
         }
 

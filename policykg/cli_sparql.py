@@ -11,6 +11,7 @@ import argparse
 import difflib
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,10 @@ def register(subparsers: Any) -> None:
         "--limit", type=int, default=None, metavar="N", help=f"row cap (default: {DEFAULT_LIMIT:,})"
     )
     p.add_argument("--output", "-o", metavar="FILE", help="write the result here instead of stdout")
+    p.add_argument(
+        "--plan", action="append", default=[], metavar="ID",
+        help="limit a canned query to this plan (repeat for several; ids from `policykg stats --json`)",
+    )
     p.set_defaults(func=cmd_sparql)
 
     p = subparsers.add_parser("queries", help="list the canned SPARQL queries")
@@ -105,6 +110,20 @@ def resolve_query(arg: str) -> str:
     raise ValueError(f"{arg!r} is not a canned query, a file or a SPARQL query{hint}")
 
 
+def scoped_query(name: str, plans: Sequence[str], known: Sequence[str]) -> str:
+    """The canned query ``name`` limited to ``plans``, which must be among the build's ``known`` ids."""
+    try:
+        query = get_query(name)
+    except KeyError:
+        raise ValueError("--plan limits canned queries only; in your own query, bind ?plan yourself") from None
+    unknown = [p for p in plans if p not in set(known)]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `policykg stats --json` lists the plan ids"
+        raise ValueError(f"no plan {unknown[0]!r} in this build{hint}")
+    return query.for_plans(plans)
+
+
 def _config_value(args: argparse.Namespace, build: Any, name: str, default: Any) -> Any:
     value = getattr(args, name, None)
     if value is not None:
@@ -143,6 +162,11 @@ def cmd_sparql(args: argparse.Namespace) -> int:
         return _fail(str(e))
     fmt = FORMAT_ALIASES.get(args.format, args.format)
     build = open_build(args)
+    if args.plan:
+        try:
+            text = scoped_query(args.query, args.plan, [p["id"] for p in build.manifest["plans"]])
+        except ValueError as e:
+            return _fail(str(e))
     try:
         with _engine(args, build) as engine:
             result = engine.query(text)
@@ -165,10 +189,12 @@ def cmd_queries(args: argparse.Namespace) -> int:
         return 0
     print(
         table(
-            ["name", "标题", "title", "form"], ([q.name, q.title_zh, q.title_en, q.form] for q in queries)
+            ["name", "标题", "title", "form", "--plan"],
+            ([q.name, q.title_zh, q.title_en, q.form, "yes" if q.scopable else ""] for q in queries),
         )
     )
-    print("\nrun one with `policykg sparql NAME`; its text is in graph/queries/NAME.rq")
+    print("\nrun one with `policykg sparql NAME` (or NAME --plan ID for one plan); "
+          "its text is in graph/queries/NAME.rq")
     return 0
 
 

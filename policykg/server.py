@@ -8,7 +8,8 @@ Routes:
   ``/sparql``          GET ``?query=``, POST form (``query=``) or ``application/sparql-query``
   ``/``                index of canned queries (HTML, or JSON when asked for)
   ``/queries``         canned queries as JSON
-  ``/queries/NAME``    run a canned query (same negotiation as ``/sparql``); ``NAME.rq`` is its text
+  ``/queries/NAME``    run a canned query (same negotiation as ``/sparql``); ``NAME.rq`` is its text;
+                       ``?plan=ID`` (repeatable) limits it to those plans (``graph.queries``)
 
 Results are negotiated from ``Accept`` (or ``?format=``): SPARQL JSON (default), XML, CSV, TSV,
 plain-text table; Turtle (default), N-Triples, RDF/XML, JSON-LD for CONSTRUCT/DESCRIBE. Every
@@ -17,6 +18,7 @@ response carries ``Access-Control-Allow-Origin: *`` so browser notebooks and YAS
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import sys
@@ -29,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from graph.queries import get_query, list_queries
+from graph.queries import QueryScopeError, get_query, list_queries
 from graph.remote import RemoteSparqlEngine, engine_for_build
 from graph.sparql import (
     DEFAULT_LIMIT,
@@ -145,6 +147,8 @@ class EndpointConfig:
     timeout: float = DEFAULT_TIMEOUT
     limit: int = DEFAULT_LIMIT
     max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES
+    plans: tuple[str, ...] | None = None  # the build's plan ids, for ?plan= on canned queries
+
 
 
 class SparqlServer(ThreadingHTTPServer):
@@ -261,10 +265,21 @@ class Handler(BaseHTTPRequestHandler):
                 q = get_query(name)
             except KeyError as e:
                 raise BadRequest(404, str(e.args[0])) from None
+            text = q.text
+            if params.get("plan"):  # ?plan=ID (repeatable): the canned query limited to those plans
+                plans = [p for value in params["plan"] for p in value.split(",") if p]
+                known = self.server.config.plans
+                unknown = [p for p in plans if known is not None and p not in known]
+                if unknown:
+                    raise BadRequest(404, f"no plan {unknown[0]!r} in this build")
+                try:
+                    text = q.for_plans(plans)
+                except QueryScopeError as e:
+                    raise BadRequest(400, str(e)) from None
             if name.endswith(".rq"):
-                self._send(200, q.text.encode("utf-8"), "application/sparql-query; charset=utf-8")
+                self._send(200, text.encode("utf-8"), "application/sparql-query; charset=utf-8")
             else:
-                self._run(q.text, params)
+                self._run(text, params)
         else:
             raise BadRequest(404, f"no such resource {path!r}; try /sparql, /queries or /")
 
@@ -434,6 +449,19 @@ def _scorer_for_dir(build_dir: Path) -> Scorer:
     return score
 
 
+def _plan_ids(build: Any) -> tuple[str, ...] | None:
+    """The plan ids of a build (or of the build directory a store lives in), when they can be read."""
+    manifest = getattr(build, "manifest", None)
+    if manifest is None and isinstance(build, str | Path):
+        for directory in (Path(build), Path(build).parent):
+            with contextlib.suppress(OSError, ValueError):
+                manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+                break
+    if not isinstance(manifest, dict):
+        return None
+    return tuple(p["id"] for p in manifest.get("plans", []) if "id" in p)
+
+
 def make_server(
     build: Any,
     host: str = DEFAULT_HOST,
@@ -465,7 +493,7 @@ def make_server(
                                   max_query_bytes=max_query_bytes)
     try:
         engine.warm_up()
-        return SparqlServer((host, port), engine, EndpointConfig(timeout, limit, max_query_bytes))
+        return SparqlServer((host, port), engine, EndpointConfig(timeout, limit, max_query_bytes, _plan_ids(build)))
     except BaseException:
         engine.close()
         raise

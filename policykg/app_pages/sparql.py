@@ -37,11 +37,15 @@ if "q_text" not in st.session_state or (url_text is not None and url_text != st.
 st.session_state["_url_q_text"] = url_text
 
 
+plan_titles = {p["id"]: p.get("title") or p["id"] for p in b.manifest["plans"]}
+
+
 def _load_canned() -> None:
-    """Picking a query from the gallery puts its text in the editor."""
+    """Picking a query from the gallery (or plans to limit it to) puts its text in the editor."""
     name = st.session_state["q_name"]
     if name:
-        st.session_state["q_text"] = queries[name].text
+        q = queries[name]
+        st.session_state["q_text"] = q.for_plans(st.session_state.get("q_plans", []) if q.scopable else [])
 
 
 left, right = st.columns([2, 3])
@@ -53,6 +57,11 @@ with left:
         st.caption(c.md_escape(queries[name].description_zh))
         if "search" in queries[name].requires:
             st.caption("该查询使用语义检索得分（pk:searchScore）。")
+        if len(plan_titles) > 1 and queries[name].scopable:
+            # across many plans a corpus-wide query takes seconds; one district's plan, milliseconds
+            st.multiselect("限定方案", list(plan_titles), key="q_plans", on_change=_load_canned,
+                           format_func=lambda i: f"{plan_titles[i]}（{i}）", placeholder="全部方案",
+                           help="只统计所选方案；不选则覆盖全部方案。")
 with right:
     text = st.text_area("查询语句", key="q_text", height=260,
                         help="修改后按 Ctrl+Enter 或点击其他位置运行。")
