@@ -130,6 +130,8 @@ def parse_query_file(path: Path) -> CannedQuery:
     missing = [k for k in _REQUIRED if not meta.get(k)]
     if missing:
         raise QueryFileError(f"{path.name}: header lacks {', '.join(missing)} (see graph/queries.py)")
+    if text.count("#@plan") != len(_PLAN_MARK.findall(text)):
+        raise QueryFileError(f"{path.name}: a #@plan marker must start its own line (see graph/queries.py)")
     requires = tuple(r.strip() for r in meta.get("requires", "").split(",") if r.strip())
     return CannedQuery(
         name=path.stem,
