@@ -18,6 +18,8 @@ warm-up, then the same queries once each on rdflib's in-memory store loaded from
 uncapped Oxigraph p50 (both produce every row); ``≥`` marks an rdflib timeout. Queries that need the
 search index (``requires: search``) are skipped. ``--queries DIR`` measures another set of ``.rq``
 files (e.g. an older version of ``graph/queries``); ``--json FILE`` keeps the raw figures.
+``--plan ID`` (repeatable) measures the queries limited to those plans (``#@plan`` markers, what
+``policykg sparql NAME --plan ID`` runs), on Oxigraph and on rdflib alike.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import pyoxigraph as ox
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from graph.namespaces import sparql_prologue  # noqa: E402
 from graph.queries import list_queries  # noqa: E402
 from graph.sparql import (  # noqa: E402
     QueryTimeout,
@@ -87,6 +90,9 @@ def _ms(v: float | None, timeout: float) -> str:
 def corpus_main(args: argparse.Namespace) -> int:
     store_path: Path = args.store
     queries = [q for q in list_queries(args.queries) if "search" not in q.requires]
+    if args.plan:
+        queries = [q for q in queries if q.scopable]
+    texts = {q.name: q.for_plans(args.plan) for q in queries}
     if args.only:
         queries = [q for q in queries if q.name in args.only.split(",")]
     cap = Config().result_limit
@@ -95,9 +101,9 @@ def corpus_main(args: argparse.Namespace) -> int:
     with SparqlEngine(store_path, timeout=args.timeout, limit=cap) as engine:
         engine.warm_up()
         for q in queries:
-            capped, rows, truncated = _engine_p50(engine, q.text, cap, args.repeat)
+            capped, rows, truncated = _engine_p50(engine, texts[q.name], cap, args.repeat)
             if truncated:
-                full, rows, _ = _engine_p50(engine, q.text, 10**9, args.repeat)
+                full, rows, _ = _engine_p50(engine, texts[q.name], 10**9, args.repeat)
             else:
                 full = capped  # the cap did not bite: the same run
             figures[q.name] = {"capped_ms": capped, "full_ms": full, "rows": rows, "truncated": truncated}
@@ -120,7 +126,7 @@ def corpus_main(args: argparse.Namespace) -> int:
                 t0 = time.perf_counter()
                 signal.alarm(args.rdflib_timeout)
                 try:
-                    list(g.query(q.text_with_prologue()))
+                    list(g.query(sparql_prologue() + texts[q.name]))
                     figures[q.name]["rdflib_ms"] = (time.perf_counter() - t0) * 1000
                 except _Alarm:
                     figures[q.name]["rdflib_ms"] = None
@@ -154,7 +160,9 @@ def corpus_main(args: argparse.Namespace) -> int:
     triples = len(ox.Store.read_only(str(store_path)))
     loads = ", ".join(f"{a:.2f}/{b:.2f}/{c:.2f}" for a, b, c in (load0, load1, load2))
     print(f"\np50 of {args.repeat} runs after a warm-up, through SparqlEngine; store {store_path} "
-          f"({triples:,} triples); load average (1/5/15 min) at start, after Oxigraph, at end: {loads}"
+          f"({triples:,} triples); "
+          + (f"limited to plan(s) {', '.join(args.plan)}; " if args.plan else "")
+          + f"load average (1/5/15 min) at start, after Oxigraph, at end: {loads}"
           + (f"; rdflib load {rdflib_load_s:.0f} s" if rdflib_load_s is not None else ""))
     if args.json:
         args.json.write_text(json.dumps({"queries": figures, "triples": triples, "repeat": args.repeat,
@@ -213,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="corpus mode: an Oxigraph store directory (engine and rdflib, no endpoint)")
     ap.add_argument("--queries", type=Path, default=None, help="folder of .rq files (default: graph/queries)")
     ap.add_argument("--only", default="", help="corpus mode: comma-separated query names")
+    ap.add_argument("--plan", action="append", default=[], metavar="ID",
+                    help="corpus mode: limit the canned queries to this plan (repeatable)")
     ap.add_argument("--timeout", type=float, default=120.0, help="corpus mode: Oxigraph time limit, s")
     ap.add_argument("--rdflib-timeout", type=int, default=0,
                     help="corpus mode: rdflib time limit per query, s (0: no rdflib baseline)")
