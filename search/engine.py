@@ -53,7 +53,7 @@ from .text import ChineseTokenizer, Thesaurus, read_terms, split_sentences, term
 # faiss's bundled type hints lack the search-parameter classes that its SWIG module does have.
 _faiss: Any = faiss
 
-FORMAT_VERSION = 2  # 2: per-plan source hashes, tokens.npz for updates
+FORMAT_VERSION = 3  # 2: per-plan source hashes, tokens.npz for updates; 3: texts in tokens.npz, fixed jieba total
 VIEWS = ("text", "context", "sentences")
 DEFAULT_VIEWS: tuple[str, ...] = ("text",)  # measured best with USE (python -m search.evaluate)
 RRF_K = 60
@@ -406,7 +406,7 @@ class SearchEngine:
         embedded_at = time.perf_counter()
 
         report("lexical index", 0.9)
-        tokens = _Tokens.from_lists(_tokenize(tokenizer, [d.task.text for d in docs]))
+        tokens = _Tokens.cut(tokenizer, [d.task.text for d in docs])
         manifest = _manifest(
             model=model, dim=embedder.dim, views=views, index=index, docs=len(docs), dense=dense,
             plans=[_plan_entry(p, views) for p in plans], words=words, terms=terms, thesaurus=thesaurus,
@@ -456,9 +456,11 @@ class SearchEngine:
         added plans. The BM25 statistics are global, so BM25 is re-indexed from the stored token
         ids (seconds, not a minute). The result equals :meth:`build` over the same plans.
 
+        When the user dictionary changed (a plan names a unit no other plan names), the kept tasks
+        whose text contains a changed word are cut again; no other text can cut differently.
+
         Raises :class:`StaleIndexError` when the previous index cannot be reused: another model,
-        format, term list or thesaurus, or a changed user dictionary (new unit names would change
-        how jieba cuts the kept texts too); the caller then builds from scratch. Returns the new
+        format, term list or thesaurus; the caller then builds from scratch. Returns the new
         index's manifest.
         """
         report = progress or (lambda _msg, _frac: None)
@@ -491,8 +493,9 @@ class SearchEngine:
             words.update(_unit_words([new[pid]]) if pid in new else kept[pid]["words"])
         old_words = (previous / "userdict.txt").read_text(encoding="utf-8").split()
         tokenizer = ChineseTokenizer(words)
-        if tokenizer.words != old_words:
-            raise StaleIndexError(f"cannot update the search index in {previous}: its user dictionary changed")
+        # words that came or went (a plan naming a unit no other plan names): only the texts that
+        # contain one are cut differently (see ChineseTokenizer), and only they are cut again
+        changed = sorted(set(tokenizer.words) ^ set(old_words))
 
         report("reading the previous index", 0.02)
         try:
@@ -504,6 +507,11 @@ class SearchEngine:
         except Exception as exc:
             raise CorruptIndexError(f"search index in {previous} is damaged ({exc}); rebuild it") from exc
         del old_index
+        if len(old_tokens.texts) != len(old_docs):
+            raise CorruptIndexError(f"search index in {previous}: tokens.npz does not match docs.json; rebuild it")
+        recut = [i for i, text in enumerate(old_tokens.texts) if any(w in text for w in changed)]
+        recut_at = {doc: row for row, doc in enumerate(recut)}
+        tokens_recut = _Tokens.cut(tokenizer, [old_tokens.texts[i] for i in recut])
         # where each kept plan's documents and vectors sit in the previous index (contiguous blocks)
         doc_span: dict[str, list[int]] = {}
         for i, (pid, _pos) in enumerate(old_docs):
@@ -516,7 +524,7 @@ class SearchEngine:
         cache = _EmbeddingCache(embed_cache, embedder.name) if embed_cache and embedder else None
         dense_new = _embed_documents(docs_new, views, embedder, cache, report) if embedder else None
         report("lexical index", 0.9)
-        tokens_new = _Tokens.from_lists(_tokenize(tokenizer, [d.task.text for d in docs_new]))
+        tokens_new = _Tokens.cut(tokenizer, [d.task.text for d in docs_new])
         new_doc_start: dict[str, int] = {}
         for i, d in enumerate(docs_new):
             new_doc_start.setdefault(d.plan.id, i)
@@ -543,7 +551,12 @@ class SearchEngine:
                     blocks.append(old_matrix[vec_start[lo]:vec_start[hi]])
                     vec_doc.append(old_vec_doc[vec_start[lo]:vec_start[hi]] - lo + base)
                 doc_keys += old_docs[lo:hi]
-                _extend(token_parts, old_tokens, lo, hi)
+                for doc in range(lo, hi):
+                    row = recut_at.get(doc)
+                    if row is None:
+                        _extend(token_parts, old_tokens, doc, doc + 1)
+                    else:
+                        _extend(token_parts, tokens_recut, row, row + 1)
         dim = int(prev["dimension"])
         matrix = np.concatenate(blocks).astype(np.float32) if blocks else np.zeros((0, dim), np.float32)
         vec_doc_all = np.concatenate(vec_doc).astype(np.int32) if vec_doc else np.zeros(0, np.int32)
@@ -562,7 +575,7 @@ class SearchEngine:
         )
         manifest["unique_texts"] = None  # not known without the kept plans' texts
         manifest["update"] = {"mode": "incremental", "reused_plans": len(plan_ids) - len(new),
-                              "added_plans": len(new)}
+                              "added_plans": len(new), "changed_words": changed, "recut_tasks": len(recut)}
         manifest["seconds"] = {"embed": round(time.perf_counter() - started, 3)}
         _write_index(directory, manifest, matrix, vec_doc_all, doc_keys, tokens, tokenizer.words,
                      thesaurus, str(prev.get("index", "flat")), started, report)
@@ -1082,19 +1095,28 @@ def _extend(parts: list[tuple[_Tokens, int, int]], source: _Tokens, lo: int, hi:
 
 @dataclass
 class _Tokens:
-    """Every document's BM25 tokens as ids into a vocabulary: what an update re-indexes BM25 from."""
+    """Every document's BM25 tokens as ids into a vocabulary, and the text they were cut from.
+
+    What an update needs: BM25 is re-indexed from the ids, and when the user dictionary changed,
+    the documents whose text contains a changed word are found by their text and cut again.
+    """
 
     vocab: list[str]
     ids: np.ndarray  # int32, all documents' token ids back to back
     offsets: np.ndarray  # int64, len(documents) + 1
+    texts: list[str]
 
     @classmethod
-    def from_lists(cls, lists: Sequence[Sequence[str]]) -> _Tokens:
+    def from_lists(cls, lists: Sequence[Sequence[str]], texts: Sequence[str]) -> _Tokens:
         index: dict[str, int] = {}
         ids = [index.setdefault(t, len(index)) for toks in lists for t in toks]
         offsets = np.zeros(len(lists) + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([len(t) for t in lists])
-        return cls(list(index), np.asarray(ids, dtype=np.int32), offsets)
+        return cls(list(index), np.asarray(ids, dtype=np.int32), offsets, list(texts))
+
+    @classmethod
+    def cut(cls, tokenizer: ChineseTokenizer, texts: Sequence[str]) -> _Tokens:
+        return cls.from_lists(_tokenize(tokenizer, texts), texts)
 
     @classmethod
     def concat(cls, parts: Sequence[tuple[_Tokens, int, int]]) -> _Tokens:
@@ -1102,6 +1124,7 @@ class _Tokens:
         vocab: dict[str, int] = {}
         ids: list[np.ndarray] = []
         lengths: list[np.ndarray] = []
+        texts: list[str] = []
         for part, lo, hi in parts:
             chunk = part.ids[part.offsets[lo]:part.offsets[hi]]
             used = np.unique(chunk)
@@ -1109,23 +1132,33 @@ class _Tokens:
             remap[used] = [vocab.setdefault(part.vocab[u], len(vocab)) for u in used.tolist()]
             ids.append(remap[chunk])
             lengths.append(np.diff(part.offsets[lo:hi + 1]))
+            texts += part.texts[lo:hi]
         offsets = np.zeros(sum(len(x) for x in lengths) + 1, dtype=np.int64)
         if lengths:
             offsets[1:] = np.cumsum(np.concatenate(lengths))
         all_ids = np.concatenate(ids).astype(np.int32) if ids else np.zeros(0, np.int32)
-        return cls(list(vocab), all_ids, offsets)
+        return cls(list(vocab), all_ids, offsets, texts)
 
     def bm25(self) -> bm25s.BM25:
         """The BM25 index of these documents (``search.bm25``: bm25s's numbers, numpy's speed)."""
         return index_flat(self.ids, self.offsets, {t: i for i, t in enumerate(self.vocab)})
 
     def save(self, path: Path) -> None:
-        np.savez(path, vocab=np.asarray(self.vocab, dtype=str), ids=self.ids, offsets=self.offsets)
+        # texts as one UTF-8 buffer with offsets: numpy's fixed-width strings would pad every task
+        # text to the longest one
+        encoded = [t.encode("utf-8") for t in self.texts]
+        text_offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        text_offsets[1:] = np.cumsum([len(b) for b in encoded])
+        np.savez(path, vocab=np.asarray(self.vocab, dtype=str), ids=self.ids, offsets=self.offsets,
+                 text_bytes=np.frombuffer(b"".join(encoded), dtype=np.uint8), text_offsets=text_offsets)
 
     @classmethod
     def load(cls, path: Path) -> _Tokens:
         with np.load(path) as z:
-            return cls(z["vocab"].tolist(), z["ids"], z["offsets"])
+            data = z["text_bytes"].tobytes()
+            bounds = z["text_offsets"].tolist()
+            texts = [data[bounds[i]:bounds[i + 1]].decode("utf-8") for i in range(len(bounds) - 1)]
+            return cls(z["vocab"].tolist(), z["ids"], z["offsets"], texts)
 
 
 def _plan_entry(plan: Plan, views: Sequence[str]) -> dict[str, Any]:

@@ -67,13 +67,24 @@ class ChineseTokenizer:
 
     @property
     def jieba(self) -> jieba.Tokenizer:
+        """jieba with the user words, and its total frequency held at the base dictionary's.
+
+        Why hold the total: jieba scores a cut by log(word frequency / total), and ``add_word``
+        raises the total, so adding a word anywhere would shift how every text is cut. Held, a
+        text's cut depends only on the dictionary words inside it; so when a new plan brings a new
+        unit name, only the tasks containing that name need cutting again
+        (:meth:`search.engine.SearchEngine.update` relies on this).
+        """
         if self._jieba is None:
             tok = jieba.Tokenizer()
             tok.initialize()
+            total = tok.total
             for word in self.words:
                 # High frequency so the user word wins over the dictionary's split.
                 tok.add_word(word, freq=max(1000, 200 * len(word)))
+                tok.total = total
                 tok.suggest_freq(word, tune=True)
+                tok.total = total
             self._jieba = tok
         return self._jieba
 

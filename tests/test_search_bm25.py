@@ -47,3 +47,21 @@ def test_random_corpora_index_exactly_as_bm25s_indexes_them(raw: list[list[int]]
     remap = {t: i for i, t in enumerate(used)}  # bm25s's tuple form wants ids 0..n-1
     docs = [[remap[t] for t in d] for d in raw]
     assert_same_index(docs, {f"w{t}": i for t, i in remap.items()})
+
+
+# The update path relies on this: a word added to (or removed from) the user dictionary changes how
+# a text is cut only when the text contains it (jieba's total frequency is held fixed).
+_HANZI = st.sampled_from(list("法治政府建设数据共享司法局行政执法监督区委办公室应急管理川渝协同"))
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.text(_HANZI, min_size=2, max_size=6), min_size=0, max_size=6),
+       st.text(_HANZI, min_size=2, max_size=5), st.lists(st.text(_HANZI, min_size=4, max_size=40), min_size=4,
+                                                        max_size=20))
+def test_a_new_dictionary_word_only_changes_texts_that_contain_it(words: list[str], extra: str,
+                                                                 texts: list[str]) -> None:
+    before = ChineseTokenizer(words)
+    after = ChineseTokenizer([*words, extra])
+    for text in texts:
+        if extra not in text:
+            assert after.tokens(text) == before.tokens(text), (extra, text)
