@@ -1,6 +1,6 @@
 """Typed records that flow from ingest to graph, search, the CLI and the app.
 
-Every later stage reads these records (or their JSON form, ``records.json`` in a build) and
+Every later stage reads these records (or their JSON form, ``records/<plan id>.json`` in a build) and
 never re-parses a document, so the graph, the NetworkX view and the search index always agree.
 Records are frozen: a stage that needs a different shape derives it, it does not patch a record.
 """
@@ -143,7 +143,7 @@ class Plan:
         return next((u for u in self.units if u.name == name), None)
 
 
-# --- JSON round trip: a build stores records.json and every later stage reads it back ---------
+# --- JSON round trip: a build stores one record file per plan and every later stage reads it back
 
 
 def _encode(value: Any) -> Any:
