@@ -50,18 +50,18 @@ def test_random_corpora_index_exactly_as_bm25s_indexes_them(raw: list[list[int]]
 
 
 # The update path relies on this: a word added to (or removed from) the user dictionary changes how
-# a text is cut only when the text contains it (jieba's total frequency is held fixed).
-_HANZI = st.sampled_from(list("法治政府建设数据共享司法局行政执法监督区委办公室应急管理川渝协同"))
+# a text is cut only when the text contains it. jieba scores a cut against its total frequency,
+# which every added word raises; ChineseTokenizer holds it. Without that, 1,646 words that occur in
+# no task change the cut of tasks 24 and 28 (约 + 谈 becomes 约谈): this test fails there.
+def test_words_no_task_contains_leave_every_task_cut_as_before(bishan: Plan) -> None:
+    import random
 
-
-@settings(max_examples=12, deadline=None)
-@given(st.lists(st.text(_HANZI, min_size=2, max_size=6), min_size=0, max_size=6),
-       st.text(_HANZI, min_size=2, max_size=5), st.lists(st.text(_HANZI, min_size=4, max_size=40), min_size=4,
-                                                        max_size=20))
-def test_a_new_dictionary_word_only_changes_texts_that_contain_it(words: list[str], extra: str,
-                                                                 texts: list[str]) -> None:
-    before = ChineseTokenizer(words)
-    after = ChineseTokenizer([*words, extra])
-    for text in texts:
-        if extra not in text:
-            assert after.tokens(text) == before.tokens(text), (extra, text)
+    rng = random.Random(1)
+    chars = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥"
+    texts = [t.text for t in bishan.tasks]
+    extra = sorted({"".join(rng.choice(chars) for _ in range(rng.randint(2, 4))) for _ in range(2000)})
+    extra = [w for w in extra if not any(w in t for t in texts)]
+    assert len(extra) > 1000
+    units = sorted({u.name for u in bishan.units})
+    before, after = ChineseTokenizer(units), ChineseTokenizer([*units, *extra])
+    assert [before.tokens(t) for t in texts] == [after.tokens(t) for t in texts]
