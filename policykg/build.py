@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -196,7 +197,7 @@ class BuildCache:
             return None  # missing or from an older record format: parse again
 
     def save_plan(self, key: str, plan: Plan) -> None:
-        _write_atomic(self.records / f"{key}.json",
+        _write_atomic(self.record_path(key),
                       json.dumps(plan_to_dict(plan), ensure_ascii=False).encode("utf-8"))
 
     def load_triples(self, key: str) -> bytes | None:
@@ -415,23 +416,28 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
         tmp.mkdir()
         spec = _store_spec(config, work)
         remote = _remote(config, spec) if spec["kind"] == "sparql" else None
-        try:
-            step = _plan_store_update(previous, ids, keys, loaded, cache, spec, target)
-            # the plans this build works on: all of them for a full build, the new ones otherwise
-            wanted = range(len(files)) if step is None else step.add
-            more, parsed_more = _load_plans(files, shas, keys, [i for i in wanted if i not in loaded],
-                                            config, cache, report)
+        def final_plans(which: Iterable[int]) -> dict[int, Plan]:
+            """The plans at these indices with their build ids, read from the cache or parsed."""
+            which = list(which)
+            more, names = _load_plans(files, shas, keys, [i for i in which if i not in loaded], config, cache,
+                                      report)
             loaded.update(more)
-            parsed += parsed_more
+            parsed.extend(names)
+            return {i: loaded[i] if loaded[i].id == ids[i] else replace(loaded[i], id=ids[i]) for i in which}
+
+        try:
+            step = _plan_store_update(previous, ids, keys, cache, spec, target)
+            # the plans this build works on: all of them for a full build, the new ones otherwise
+            # (which include every plan read above: a plan the previous build lacks is new)
+            wanted = range(len(files)) if step is None else step.add
+            plans = final_plans(wanted)
             report("parse", 1.0)
-            plans = {i: (p if p.id == ids[i] else replace(p, id=ids[i])) for i, p in loaded.items()}
             summaries = [_summary(plans[i], keys[i], loaded[i].id) if i in plans else {**known[k], "id": ids[i]}
                          for i, k in enumerate(keys)]
             (tmp / "records").mkdir()
             for i, entry in enumerate(summaries):
-                same_id = entry["base_id"] == entry["id"]
-                sources = [cache.record_path(keys[i])] if same_id else []
-                if previous and keys[i] in known and known[keys[i]]["id"] == entry["id"]:
+                sources = [cache.record_path(keys[i])] if entry["base_id"] == entry["id"] else []
+                if known.get(keys[i], {}).get("id") == entry["id"]:
                     sources.append(target / known[keys[i]]["record"])
                 _link_or_write(tmp / entry["record"], sources, lambda i=i: json.dumps(  # type: ignore[misc]
                     plan_to_dict(plans[i]), ensure_ascii=False).encode("utf-8"))
@@ -463,8 +469,8 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
                 from search.embedders import normalise_spec
 
                 model = normalise_spec(config.model or DEFAULT_MODEL)
-                search = _build_search(config, model, target, tmp, files, shas, keys, ids, loaded, step,
-                                       cache, report)
+                search = _build_search(config, model, target, tmp, ids, plans, step, cache, report,
+                                       lambda: final_plans(range(len(files))))
                 t = lap("search", t)
             counts = {name: sum(e["counts"][name] for e in summaries)
                       for name in ("chapters", "sections", "tasks", "units", "defects")}
@@ -507,10 +513,14 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
                      time.perf_counter() - started, manifest)
 
 
-def _build_search(config: Config, model: str, target: Path, tmp: Path, files: Sequence[Path], shas: Sequence[str],
-                  keys: Sequence[str], ids: Sequence[str], loaded: dict[int, Plan], step: _StoreStep | None,
-                  cache: BuildCache, report: Progress) -> dict[str, Any]:
-    """The search index: updated from the previous build's when only some plans changed, else built anew."""
+def _build_search(config: Config, model: str, target: Path, tmp: Path, ids: Sequence[str], plans: dict[int, Plan],
+                  step: _StoreStep | None, cache: BuildCache, report: Progress,
+                  all_plans: Callable[[], dict[int, Plan]]) -> dict[str, Any]:
+    """The search index: updated from the previous build's when only some plans changed, else built anew.
+
+    ``plans`` holds the plans this build worked on; ``all_plans`` reads the others too, only needed
+    when the index is built anew.
+    """
     from search.engine import SearchEngine, SearchIndexError
 
     options: dict[str, Any] = {
@@ -521,14 +531,13 @@ def _build_search(config: Config, model: str, target: Path, tmp: Path, files: Se
         "embed_cache": cache.embeddings,
     }
     if step is not None and (target / "search").is_dir():
-        added = [replace(loaded[i], id=ids[i]) for i in step.add]
         try:
-            return SearchEngine.update(target / "search", tmp / "search", ids, added, **options)
+            return SearchEngine.update(target / "search", tmp / "search", ids, [plans[i] for i in step.add],
+                                       **options)
         except SearchIndexError as exc:
             report(f"search: rebuilding ({exc})", 0.0)
-    rest, _ = _load_plans(files, shas, keys, [i for i in range(len(files)) if i not in loaded], config, cache, report)
-    plans = [replace(p, id=ids[i]) if p.id != ids[i] else p for i, p in sorted({**loaded, **rest}.items())]
-    engine = SearchEngine.build(plans, tmp / "search", **options)
+    everything = all_plans()
+    engine = SearchEngine.build([everything[i] for i in range(len(ids))], tmp / "search", **options)
     return engine.manifest
 
 
@@ -542,8 +551,7 @@ class _StoreStep:
 
 
 def _plan_store_update(previous: dict[str, Any] | None, ids: Sequence[str], keys: Sequence[str],
-                       loaded: dict[int, Plan], cache: BuildCache, spec: dict[str, Any],
-                       target: Path) -> _StoreStep | None:
+                       cache: BuildCache, spec: dict[str, Any], target: Path) -> _StoreStep | None:
     """The delete/add step from the previous build to this one, or None when a full build is due.
 
     Reads no record of an unchanged plan: the removal needs only the triples of the remaining plans
@@ -568,14 +576,19 @@ def _plan_store_update(previous: dict[str, Any] | None, ids: Sequence[str], keys
     unchanged = [old[pair] for pair in zip(ids, keys, strict=True) if pair in old]
     kinds_used = {k for e in unchanged for k in e["kinds"]}
 
-    def triples_of(entry: dict[str, Any]) -> list[ox.Triple] | None:
-        data = cache.load_triples(cache.triples_key(entry["key"], entry["id"]))
+    @functools.cache
+    def triples_of_key(key: str, plan_id: str) -> tuple[ox.Triple, ...] | None:
+        """A plan's triples, read once even when several leaving plans share its government."""
+        data = cache.load_triples(cache.triples_key(key, plan_id))
         if data is None:
-            plan = cache.load_plan(entry["key"])
+            plan = cache.load_plan(key)
             if plan is None:
                 return None
-            data = plan_ntriples(replace(plan, id=entry["id"]))
-        return parse_ntriples(data)
+            data = plan_ntriples(replace(plan, id=plan_id))
+        return tuple(parse_ntriples(data))
+
+    def triples_of(entry: dict[str, Any]) -> tuple[ox.Triple, ...] | None:
+        return triples_of_key(entry["key"], entry["id"])
 
     remove: list[ox.Triple] = []
     for entry in leaving:
