@@ -26,8 +26,9 @@ starts from the plan's own resources. The file stays valid SPARQL either way.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -48,6 +49,10 @@ class QueryFileError(ValueError):
 
 class QueryScopeError(ValueError):
     """A query cannot be limited to the plans asked for (no plan markers, or a malformed plan id)."""
+
+
+class UnknownPlanError(QueryScopeError):
+    """A plan id the build does not have."""
 
 
 @dataclass(frozen=True)
@@ -90,13 +95,23 @@ class CannedQuery:
         """Whether the query has ``#@plan`` markers, i.e. can be limited to some plans."""
         return bool(_PLAN_MARK.search(self.text))
 
-    def for_plans(self, plan_ids: Sequence[str]) -> str:
-        """The query limited to the plans with these ids (no ids: the query as written, every plan)."""
+    def for_plans(self, plan_ids: Sequence[str], known: Collection[str] | None = None) -> str:
+        """The query limited to the plans with these ids (no ids: the query as written, every plan).
+
+        ``known``: the build's plan ids; an id not among them raises :class:`UnknownPlanError`
+        (naming the closest ids) instead of giving an empty answer.
+        """
         if not plan_ids:
             return self.text
         if not self.scopable:
             raise QueryScopeError(f"the canned query {self.name} covers the whole corpus and cannot be "
                                   "limited to a plan")
+        if known is not None:
+            unknown = [p for p in plan_ids if p not in known]
+            if unknown:
+                close = difflib.get_close_matches(unknown[0], list(known), n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else "; `policykg stats --json` lists them"
+                raise UnknownPlanError(f"no plan {unknown[0]!r} in this build{hint}")
         bad = [p for p in plan_ids if not _PLAN_ID.match(p)]
         if bad:
             raise QueryScopeError(f"{bad[0]!r} is not a plan id (`policykg stats --json` lists them)")

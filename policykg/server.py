@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from graph.queries import QueryScopeError, get_query, list_queries
+from graph.queries import QueryScopeError, UnknownPlanError, get_query, list_queries
 from graph.remote import RemoteSparqlEngine, engine_for_build
 from graph.sparql import (
     DEFAULT_LIMIT,
@@ -268,14 +268,10 @@ class Handler(BaseHTTPRequestHandler):
             text = q.text
             if params.get("plan"):  # ?plan=ID (repeatable): the canned query limited to those plans
                 plans = [p for value in params["plan"] for p in value.split(",") if p]
-                known = self.server.config.plans
-                unknown = [p for p in plans if known is not None and p not in known]
-                if unknown:
-                    raise BadRequest(404, f"no plan {unknown[0]!r} in this build")
                 try:
-                    text = q.for_plans(plans)
+                    text = q.for_plans(plans, known=self.server.config.plans)
                 except QueryScopeError as e:
-                    raise BadRequest(400, str(e)) from None
+                    raise BadRequest(404 if isinstance(e, UnknownPlanError) else 400, str(e)) from None
             if name.endswith(".rq"):
                 self._send(200, text.encode("utf-8"), "application/sparql-query; charset=utf-8")
             else:
