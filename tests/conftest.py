@@ -6,9 +6,16 @@ data files into a temporary data folder and points ``Config`` at it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,3 +71,43 @@ def config(data_dir: Path) -> Config:
 def built(config: Config) -> Build:
     """One full build (graph + search index with the default embedder) shared by the session."""
     return Build.open(config)
+
+
+# --- servers started by tests (Streamlit, Virtuoso) -------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(cmd: list[str], *, probe: str, log: Path, what: str, seconds: float = 90.0,
+            ready: Callable[[bytes], bool] = lambda _body: True, grace: float = 10.0,
+            **popen: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``cmd`` (output to ``log``) until ``probe`` answers 200 with a body ``ready`` accepts; stop it after.
+
+    Fails the test with the log's tail when the process exits or does not answer in ``seconds``.
+    """
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, **popen)
+    try:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                with urllib.request.urlopen(probe, timeout=2) as resp:
+                    if resp.status == 200 and ready(resp.read()):
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{what} did not start within {seconds:g} s:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.3)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -13,11 +13,8 @@ Uses the Debian Chromium at /usr/bin/chromium (CI installs it with apt-get); nev
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,7 @@ import pytest
 
 from policykg.build import Build
 from policykg.config import Config
-from tests.conftest import PLAN_FILE, copy_data
+from tests.conftest import PLAN_FILE, copy_data, free_port, serving
 
 pytestmark = pytest.mark.browser
 
@@ -43,12 +40,6 @@ ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing (install it with `apt-get install chromium`)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -73,37 +64,16 @@ def data_with_markup(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(data_with_markup: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "POLICYKG_DATA": str(data_with_markup)}
     env.pop("POLICYKG_BUILD", None)
-    log = data_with_markup / "streamlit.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.3)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]
+    with serving(cmd, probe=f"{url}/_stcore/health", ready=lambda body: body.strip() == b"ok",
+                 log=data_with_markup / "streamlit.log", what="streamlit", cwd=ROOT, env=env):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
-import time
 import urllib.parse
 import urllib.request
 from collections import Counter
@@ -24,13 +22,13 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
-from conftest import copy_data
 
 from graph.queries import list_queries
 from graph.remote import RemoteSparqlEngine, RemoteStore, inline_search
 from graph.sparql import SparqlEngine, scorer_for_build
 from policykg.build import Build, build
 from policykg.config import Config
+from tests.conftest import copy_data, free_port, serving
 
 VIRTUOSO = shutil.which("virtuoso-t")
 ISQL = shutil.which("isql-vt") or shutil.which("isql")
@@ -77,48 +75,21 @@ MaxQueryCostEstimationTime = 0
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A private Virtuoso; yields its SPARQL endpoint URL (with update rights for SPARQL)."""
     d = tmp_path_factory.mktemp("virtuoso")
-    sql, http = _free_port(), _free_port()
+    sql, http = free_port(), free_port()
     (d / "virtuoso.ini").write_text(INI.format(d=d, sql=sql, http=http, vsp=VSP if VSP.is_dir() else d))
-    log = (d / "stdout.log").open("w")
-    proc = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(d / "virtuoso.ini")],  # type: ignore[list-item]
-                            cwd=d, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{http}/sparql"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"virtuoso-t exited: {(d / 'stdout.log').read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}?query=ASK%7B%7D", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("virtuoso-t did not answer on HTTP within 120 s")
-            time.sleep(0.5)
+    cmd = [VIRTUOSO, "+foreground", "+configfile", str(d / "virtuoso.ini")]
+    with serving(cmd, probe=f"{url}?query=ASK%7B%7D", log=d / "stdout.log", what="virtuoso-t",  # type: ignore[list-item]
+                 seconds=120, grace=30, cwd=d):
         grant = 'GRANT SPARQL_UPDATE TO "SPARQL"; DB.DBA.RDF_DEFAULT_USER_PERMS_SET (\'nobody\', 7);'
         out = subprocess.run([ISQL, f"127.0.0.1:{sql}", "dba", "dba", f"exec={grant}"],  # type: ignore[list-item]
                              capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stdout + out.stderr
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
