@@ -272,7 +272,7 @@ def test_the_cache_drops_old_entries_no_kept_build_uses(tmp_path: Path) -> None:
         os.utime(path, (old, old))
     yong.write_text(yongchuan_text().replace("全方位", "全方略"), encoding="utf-8")
     build(config, with_search=False)
-    kept = {e["key"] for m in (Build.open(config, auto_build=False).manifest,) for e in m["plans"]}
+    kept = {e["key"] for e in Build.open(config, auto_build=False).manifest["plans"]}
     left = {p.stem for p in cache.records.iterdir()}
     # the first two versions are used by no kept build and old: gone; the third is in the previous build
     assert kept <= left and len(left) == 3
