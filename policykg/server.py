@@ -47,7 +47,6 @@ from graph.sparql import (
     SparqlError,
     default_format,
     scorer_for_build,
-    store_path_of,
 )
 
 DEFAULT_HOST = "127.0.0.1"
@@ -480,13 +479,9 @@ def make_server(
             scorer = _scorer_for_dir(p if (p / "store").is_dir() else p.parent)
         else:
             scorer = scorer_for_build(build)
-    engine: SparqlEngine | RemoteSparqlEngine
-    if isinstance(build, str | Path):
-        engine = SparqlEngine(store_path_of(build), timeout=timeout, limit=limit, workers=workers, scorer=scorer,
-                              max_query_bytes=max_query_bytes)
-    else:  # a build whose graph lives on a SPARQL server (--store URL) is queried there
-        engine = engine_for_build(build, timeout=timeout, limit=limit, workers=workers, scorer=scorer,
-                                  max_query_bytes=max_query_bytes)
+    # the embedded store's engine, or the SPARQL server of a build made with --store URL
+    engine: SparqlEngine | RemoteSparqlEngine = engine_for_build(
+        build, timeout=timeout, limit=limit, workers=workers, scorer=scorer, max_query_bytes=max_query_bytes)
     try:
         engine.warm_up()
         return SparqlServer((host, port), engine, EndpointConfig(timeout, limit, max_query_bytes, _plan_ids(build)))
