@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HF_HUB_OFFLINE=1
-PY=${PYTHON:-python3}
+PY="${POLICYKG_VENV:-.venv}/bin/python"
 $PY -m policykg.cli build
 $PY -m policykg.cli stats
 exec $PY -m streamlit run app.py --server.address "${HOST:-127.0.0.1}" --server.port "${PORT:-8501}" \

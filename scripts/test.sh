@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-PY=${PYTHON:-python3}
+PY="${POLICYKG_VENV:-.venv}/bin/python"
 echo "test: ruff"
 $PY -m ruff check .
 echo "test: mypy"
