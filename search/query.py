@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ingest.records import ROLES, Plan, Role, Unit
+from ingest.vocab import ANY_ROLE_LABEL, ROLE_UNIT_LABELS
 
 from .documents import Doc
 from .results import Filters
@@ -32,7 +33,6 @@ ROLE_WORDS: tuple[tuple[str, Role], ...] = (
     ("参与", "participating"),
     ("配合", "participating"),
 )
-ROLE_NAMES = {"lead": "牵头单位", "responsible": "责任单位", "participating": "参加单位"}
 
 
 class UnitLexicon:
@@ -112,7 +112,7 @@ def parse_query(query: str, filters: Filters, units: UnitLexicon) -> ParsedQuery
         return parsed  # an explicit filter on that role wins; leave the query alone
     parsed.text, parsed.filters = rest, Filters(**{**filters.__dict__, key: surface})
     parsed.applied[key] = {"from_query": True}
-    label = ROLE_NAMES[role] if role else "任一角色"
+    label = ROLE_UNIT_LABELS[role] if role else ANY_ROLE_LABEL
     parsed.notes.append(f"查询中的“{surface}”已作为单位筛选条件（{label}），并从检索词中去除")
     return parsed
 
