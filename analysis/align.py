@@ -134,7 +134,7 @@ class Alignment:
                 }
             )
         parent_tasks = {t.position: t for t in self.parent.tasks}
-        tasks = []
+        tasks: list[dict[str, Any]] = []
         for t in self.child.tasks:
             parents = self.parents_of(t.position)
             tasks.append(
@@ -266,3 +266,66 @@ def align(
                 )
             )
     return Alignment(child, parent, tuple(links), model, params)
+
+
+# --- which plan is whose parent ----------------------------------------------------------------
+
+NATIONAL_ISSUERS = ("中共中央", "国务院", "中共中央、国务院", "中共中央 国务院", "国家")
+MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")  # provincial-level cities
+
+
+def issuer_level(issuer: str) -> int | None:
+    """0 national, 1 provincial (省/自治区/直辖市), 2 city (市/州/盟), 3 county (区/县/旗); None unknown.
+
+    A 直辖市 district (重庆市璧山区) is county level; a 市辖区 of a prefecture city (成都市武侯区) too.
+    """
+    name = issuer.strip()
+    if not name:
+        return None
+    if name in NATIONAL_ISSUERS or name.startswith(("中共中央", "国务院")):
+        return 0
+    if name in MUNICIPALITIES or name.endswith(("省", "自治区")):
+        return 1
+    if name.endswith(("区", "县", "旗", "自治县")):
+        return 3
+    if name.endswith(("市", "州", "盟")):
+        # a county-level city inside a province's prefecture (…州…市) is not told apart: city level
+        return 2
+    return None
+
+
+def is_parent(parent: Plan, child: Plan) -> bool:
+    """The automatic rule (documented in the README): ``parent`` is a parent plan of ``child`` when
+
+    - its issuer is at a higher level (national above provincial above city above county),
+    - it is national, or the child's issuer is inside it (重庆市璧山区 starts with 重庆市), and
+    - their periods overlap (both given).
+    """
+    pl, cl = issuer_level(parent.issuer), issuer_level(child.issuer)
+    if pl is None or cl is None or pl >= cl:
+        return False
+    if pl > 0 and not child.issuer.startswith(parent.issuer):
+        return False
+    if None in (parent.period_start, parent.period_end, child.period_start, child.period_end):
+        return False
+    assert parent.period_start and parent.period_end and child.period_start and child.period_end
+    return parent.period_start <= child.period_end and child.period_start <= parent.period_end
+
+
+def parent_pairs(children: Sequence[Plan], parents: Sequence[Plan]) -> list[tuple[Plan, Plan]]:
+    """Every (child, parent) pair the automatic rule accepts, children and parents in the given order."""
+    return [(c, p) for c in children for p in parents if c.id != p.id and is_parent(p, c)]
+
+
+def alignment_ntriples(alignment: Alignment) -> bytes:
+    """The alignment as N-Triples (graph/derivation.py), for the graph store."""
+    from graph.derivation import alignment_ntriples as to_nt
+
+    return to_nt(
+        alignment.child.id,
+        alignment.parent.id,
+        alignment.links,
+        local=[t.position for t in alignment.local],
+        not_carried=[t.position for t in alignment.not_carried],
+        model=alignment.model,
+    )

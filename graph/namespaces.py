@@ -8,7 +8,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from rdflib import Namespace
-from rdflib.namespace import DCTERMS, ORG, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD
 
 PK = Namespace("https://w3id.org/policykg/ontology#")
 ID = Namespace("https://w3id.org/policykg/id/")
@@ -23,6 +23,7 @@ PREFIXES: dict[str, str] = {
     "rdfs": str(RDFS),
     "skos": str(SKOS),
     "xsd": str(XSD),
+    "prov": str(PROV),
 }
 
 
@@ -34,6 +35,11 @@ def sparql_prologue() -> str:
 def _seg(text: str) -> str:
     """Percent-encode only what an IRI path segment cannot hold; Chinese names stay readable."""
     return "".join(ch if ord(ch) > 127 else quote(ch, safe="-_.~") for ch in text)
+
+
+def segment(text: str) -> str:
+    """An IRI path segment for an id (see :func:`_seg`)."""
+    return _seg(text)
 
 
 def plan_iri(plan_id: str) -> str:
