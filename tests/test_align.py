@@ -96,7 +96,7 @@ def test_the_graph_conforms_to_the_shapes(bishan: Plan, parent: Plan, alignment:
     report = validate(g)
     assert report.conforms, report.text
     # a broken link node is caught: a derivation without its score
-    d = next(g.subjects(RDF.type, PK.TaskDerivation))
+    d = next(g.subjects(RDF.type, PK.DerivationLink))
     g.remove((d, PK.score, None))
     assert not validate(g).conforms
 
