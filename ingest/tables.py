@@ -113,7 +113,7 @@ class TableReader:
         number = _row_number(label)
         roles: dict[str, str] = {kind: "、".join(v for v in values[kind] if v)
                                  for kind in ("lead", "responsible", "participating")
-                 if kind in values and any(values[kind])}
+                                 if kind in values and any(values[kind])}
         return Row(line, label, number, text, roles, " ".join(values.get("time", [])).strip(),
                    " ".join(values.get("category", [])).strip())
 
