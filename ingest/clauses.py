@@ -28,6 +28,7 @@ from .roles import (
     VERB_ROLE,
 )
 from .units import UnitTable
+from .vocab import ROLES
 
 _LONG_LABELS = [w for w in ROLE_LABELS if len(w) >= 4]
 _SHORT_LABELS = [w for w in ROLE_LABELS if len(w) < 4]
@@ -41,7 +42,7 @@ _ETC = re.compile(r"等(?=[^、，,等]*(?:部门|单位)$)")  # only an 等 tha
 _SEPARATORS = re.compile(r"([、，,])")
 _COLLECTIVE_NAME = re.compile(r"(各|有关|相关)")
 MAX_NAME_TOKENS = 4  # a name printed with separators inside (各镇人民政府、街道办事处) spans at most this many
-_ROLE_RANK: dict[Role, int] = {"lead": 0, "responsible": 1, "participating": 2}
+_ROLE_RANK: dict[Role, int] = {r: i for i, r in enumerate(ROLES)}  # lead outranks responsible outranks participating
 
 
 @dataclass(frozen=True)

@@ -16,21 +16,14 @@ from __future__ import annotations
 
 import re
 
-from .records import Role
+from .vocab import CLAUSE_ROLE_WORDS, Role
 
 ROLE_LABELS: dict[str, Role] = {
-    "牵头单位": "lead",
-    "牵头部门": "lead",
+    **CLAUSE_ROLE_WORDS,  # 牵头单位/牵头部门, 责任单位/责任部门, 参加/参与/配合/协办单位
     "主办单位": "lead",
-    "责任单位": "responsible",
-    "责任部门": "responsible",
     "责任主体": "responsible",
     "实施单位": "responsible",
-    "参加单位": "participating",
-    "参与单位": "participating",
-    "配合单位": "participating",
     "配合部门": "participating",
-    "协办单位": "participating",
     "协同单位": "participating",
     # short labels, only with a colon: 牵头：X；配合：Y
     "牵头": "lead",
