@@ -303,7 +303,7 @@ def _command_modules() -> list[Any]:
     import importlib
 
     modules = []
-    for name in ("cli_search", "cli_sparql", "cli_workload"):
+    for name in ("cli_search", "cli_sparql", "cli_workload", "cli_align"):
         try:
             modules.append(importlib.import_module(f"policykg.{name}"))
         except ModuleNotFoundError as exc:
@@ -353,4 +353,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy: command modules raise
+    # policykg.cli.CliError, which a copy's except clause would not recognise (exit 1, "a bug").
+    from policykg.cli import main as _main
+
+    sys.exit(_main())
