@@ -147,3 +147,21 @@ def test_body_share_and_layouts_are_reported(bishan):
 def test_readers_are_registered_by_name():
     names = {r.name for r in readers()}
     assert {"text", "docx", "pdf", "doc"} <= names
+
+
+@pytest.mark.parametrize("layout", ["clause", "role-line", "inline-roles", "table", "measure"])
+def test_synthetic_plans_come_in_every_layout_and_parse_whole(layout, unit_table):
+    from bench.synth import generate_plan
+
+    name, text = generate_plan(5, layout=layout)
+    plan = parse_plan(text, source=name, units=unit_table)
+    assert len(plan.tasks) == 74
+    assert plan.layouts[0] == layout
+    with_units = sum(1 for t in plan.tasks if t.lead_units or t.responsible_units)
+    assert with_units == (0 if layout == "measure" else 74)
+
+
+def test_the_synthetic_corpus_mixes_layouts():
+    from bench.synth import plan_layout
+
+    assert {plan_layout(i) for i in range(100)} == {"clause", "role-line", "inline-roles", "table", "measure"}
