@@ -136,19 +136,19 @@ def cmd_build(args: argparse.Namespace) -> int:
         config = config.with_(build_dir=Path(args.out))
     info = build(config, [Path(p) for p in args.paths] or None, progress_printer(),
                  with_search=not args.no_search)
-    counts = info.manifest["counts"]
-    print(f"built {info.path}: {counts['plans']} plan(s), {counts['chapters']} chapters, {counts['sections']} sections, "
-          f"{counts['tasks']} tasks, {counts['units']} units, {counts['triples']} triples, "
-          f"{counts['defects']} defect(s) reported, in {info.seconds:.1f} s")
+    c = info.manifest.counts
+    print(f"built {info.path}: {c.plans} plan(s), {c.chapters} chapters, {c.sections} sections, "
+          f"{c.tasks} tasks, {c.units} units, {c.triples} triples, "
+          f"{c.defects} defect(s) reported, in {info.seconds:.1f} s")
     return 0
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
     b = open_build(args)
-    counts = {k: b.counts[k] for k in ("plans", "chapters", "sections", "tasks", "units", "triples")}
+    counts = {k: getattr(b.counts, k) for k in ("plans", "chapters", "sections", "tasks", "units", "triples")}
     if args.json:
-        emit_json({**counts, "defects": b.counts.get("defects", 0), "model": b.manifest.get("model"),
-                   "created": b.manifest.get("created"),
+        emit_json({**counts, "defects": b.counts.defects, "model": b.manifest.model,
+                   "created": b.manifest.created,
                    "plan_ids": [p.id for p in b.plans]})
     else:
         for p in b.plans:
@@ -219,7 +219,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                    "defects": [{"plan": p.id, "kind": d.kind, "severity": d.severity, "line": d.line,
                                 "message": d.message, "source": d.source} for p in b.plans for d in p.defects]})
     else:
-        print(f"files: {len(b.manifest.get('files', {}))} checked against the manifest's checksums")
+        print(f"files: {len(b.manifest.files)} checked against the manifest's checksums")
         print(f"SHACL: {'conforms' if report.conforms else 'does NOT conform'} ({report.violations} violation(s))")
         if not report.conforms:
             print(report.text)
