@@ -106,8 +106,8 @@ def task_json(plan: Plan, task: Task) -> dict[str, Any]:
 
 
 def unit_rows(plans: Sequence[Plan]) -> list[dict[str, Any]]:
-    """Each plan's units with their task counts by role (from graph.workload), most leads first."""
-    from graph.workload import unit_workload
+    """Each plan's units with their task counts by role (from analysis.workload), most leads first."""
+    from analysis.workload import unit_workload
 
     rows: list[dict[str, Any]] = []
     for plan in plans:

@@ -196,7 +196,7 @@ def test_network_page_views(build: Build) -> None:
 
 
 def test_network_graphml_download_is_the_graph_on_screen(build: Build) -> None:
-    from graph.network import co_assignment_graph
+    from analysis.network import co_assignment_graph
     from policykg.app_pages import common
 
     key = common.build_key(build.config)

@@ -343,8 +343,8 @@ def similar(key: BuildKey, plan_id: str, position: int, top: int) -> list[dict[s
 @st.cache_data(show_spinner=False, max_entries=16)
 def workload(key: BuildKey, include_collectives: bool, roles: tuple[str, ...] = ROLES,
              chapters: tuple[int, ...] = ()) -> pd.DataFrame:
-    """Units by role with weighted load (``graph.workload.unit_workload``), for the chosen roles and chapters."""
-    from graph.workload import unit_workload
+    """Units by role with weighted load (``analysis.workload.unit_workload``), for the chosen roles and chapters."""
+    from analysis.workload import unit_workload
 
     plans = plans_for_chapters(_open(key).plans, chapters)
     df = unit_workload(plans, include_collectives=include_collectives)
@@ -355,7 +355,7 @@ def workload(key: BuildKey, include_collectives: bool, roles: tuple[str, ...] = 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def assignments(key: BuildKey) -> pd.DataFrame:
-    from graph.workload import assignments as assignment_table
+    from analysis.workload import assignments as assignment_table
 
     return assignment_table(_open(key).plans)
 
@@ -363,7 +363,7 @@ def assignments(key: BuildKey) -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def co_assignment(key: BuildKey, include_collectives: bool, roles: tuple[str, ...],
                   chapters: tuple[int, ...]) -> nx.Graph:
-    from graph.network import co_assignment_graph
+    from analysis.network import co_assignment_graph
 
     plans = plans_for_chapters(_open(key).plans, chapters)
     return co_assignment_graph(plans, include_collectives=include_collectives, roles=roles)  # type: ignore[arg-type]
@@ -372,7 +372,7 @@ def co_assignment(key: BuildKey, include_collectives: bool, roles: tuple[str, ..
 @st.cache_resource(show_spinner=False, max_entries=16)
 def unit_task(key: BuildKey, include_collectives: bool, roles: tuple[str, ...],
               chapters: tuple[int, ...]) -> nx.Graph:
-    from graph.network import unit_task_graph
+    from analysis.network import unit_task_graph
 
     plans = plans_for_chapters(_open(key).plans, chapters)
     return unit_task_graph(plans, include_collectives=include_collectives, roles=roles)  # type: ignore[arg-type]
@@ -382,7 +382,7 @@ def unit_task(key: BuildKey, include_collectives: bool, roles: tuple[str, ...],
 def graphml(key: BuildKey, kind: str, include_collectives: bool, roles: tuple[str, ...],
             chapters: tuple[int, ...]) -> bytes:
     """The network on screen as GraphML bytes (attributes made GraphML-safe), for Gephi."""
-    from graph.network import graphml_safe
+    from analysis.network import graphml_safe
 
     maker = co_assignment if kind == "units" else unit_task
     buf = io.BytesIO()
