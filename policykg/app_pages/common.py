@@ -56,6 +56,7 @@ PAGE_PATHS: dict[str, str] = {
     "network": "network",
     "deadlines": "deadlines",
     "sparql": "sparql",
+    "parent": "parent",
 }
 
 #: What a search can raise that an analyst can act on (rebuild); shown with st.error, never a traceback.
