@@ -10,20 +10,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from graph.store import StoreError
 from graph.textfmt import table
-from ingest import IngestError
+from ingest.errors import PolicykgError
+from ingest.lexicon import UnitLexicon
 from ingest.records import Plan, Task
-from ingest.vocab import ROLE_LABELS
+from ingest.vocab import ROLE_LABELS, ROLE_UNIT_LABELS, ROLES, Role
 
 from . import __version__
-from .build import Build, BuildError, build
+from .build import Build, build
 from .config import Config
 from .manifest import PlanSummary
 
 
-class CliError(Exception):
-    """A usage problem to report in one line."""
+class CliError(PolicykgError):
+    """A usage problem to report in one line (a plan id the build lacks, a bad query argument)."""
 
 
 # --- shared plumbing --------------------------------------------------------------------------
@@ -190,17 +190,27 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _matches(task: Task, role: str, unit: str | None) -> bool:
-    return unit is None or any(unit == name or unit in name for name in task.units(role))  # type: ignore[arg-type]
+def unit_filters(plans: Sequence[Plan], wanted: dict[Role, str | None]) -> dict[Role, set[str]]:
+    """The canonical names each ``--lead/--responsible/--participating UNIT`` stands for, resolved
+    as ``search`` resolves them (:meth:`ingest.lexicon.UnitLexicon.resolve`: name, alias, body
+    such as 司法局, then part of a name). A name that matches no unit is said on stderr."""
+    lexicon = UnitLexicon(plans)
+    out: dict[Role, set[str]] = {}
+    for role, name in wanted.items():
+        if name is not None:
+            out[role] = lexicon.resolve(name)
+            if not out[role]:
+                print(f"policykg: no unit is named {name!r}; no task matches --{role}", file=sys.stderr)
+    return out
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
     b = open_build(args)
+    filters = unit_filters(b.plans, {r: getattr(args, r) for r in ROLES})
     selected = [
         (plan, t) for plan in b.plans for t in plan.tasks
         if (args.plan is None or plan.id == args.plan)
-        and _matches(t, "lead", args.lead) and _matches(t, "responsible", args.responsible)
-        and _matches(t, "participating", args.participating)
+        and all(names.intersection(t.units(role)) for role, names in filters.items())
         and (args.chapter is None or t.chapter == args.chapter)
     ]
     if args.json:
@@ -281,6 +291,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         "instead of the embedded store (default: $POLICYKG_STORE_URL)")
 
 
+def add_unit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--lead/--responsible/--participating UNIT``, the same in ``tasks`` and ``search``."""
+    for role in ROLES:
+        parser.add_argument(f"--{role}", metavar="UNIT", help=f"only tasks with this unit as {ROLE_UNIT_LABELS[role]} "
+                            "(a name, an alias, or a body such as 司法局)")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policykg",
@@ -302,9 +319,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("tasks", help="list tasks, optionally by unit and role")
-    p.add_argument("--lead", metavar="UNIT")
-    p.add_argument("--responsible", metavar="UNIT")
-    p.add_argument("--participating", metavar="UNIT")
+    add_unit_arguments(p)
     p.add_argument("--chapter", type=int, metavar="N")
     p.add_argument("--plan", metavar="PLAN_ID")
     p.add_argument("--json", action="store_true")
@@ -347,25 +362,6 @@ def _command_modules() -> list[Any]:
     return modules
 
 
-# Errors a user can act on, by module: checked through sys.modules so that reporting an error never
-# imports a heavy module (search pulls in faiss and torch) that the command did not use.
-USER_ERRORS = {
-    "search.engine": "SearchIndexError",
-    "search.embedders": "EmbedderError",
-    "graph.sparql": "SparqlError",
-    "graph.queries": "QueryFileError",
-}
-
-
-def user_error_types() -> tuple[type[BaseException], ...]:
-    types: list[type[BaseException]] = [IngestError, BuildError, CliError, StoreError]
-    for module, name in USER_ERRORS.items():
-        loaded = sys.modules.get(module)
-        if loaded is not None and hasattr(loaded, name):
-            types.append(getattr(loaded, name))
-    return tuple(types)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
@@ -376,10 +372,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except PolicykgError as exc:
+        # every error a user can act on subclasses PolicykgError (ingest.errors): one line, no traceback
+        print(f"policykg: error: {exc}", file=sys.stderr)
+        return exc.exit_status
     except Exception as exc:
-        if isinstance(exc, user_error_types()):
-            print(f"policykg: error: {exc}", file=sys.stderr)
-            return 2
         if os.environ.get("POLICYKG_DEBUG"):
             raise
         print(f"policykg: internal error: {type(exc).__name__}: {exc} "
