@@ -19,6 +19,7 @@ from ingest.vocab import ROLE_LABELS, ROLE_UNIT_LABELS, ROLES, Role
 from . import __version__
 from .build import Build, build
 from .config import Config
+from .manifest import PlanSummary
 from .progress import progress_printer
 
 
@@ -110,13 +111,45 @@ def cmd_build(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if args.out:
         config = config.with_(build_dir=Path(args.out))
+    if args.allow_empty:
+        config = config.with_(allow_empty=True)
     info = build(config, [Path(p) for p in args.paths] or None, progress_printer(),
                  with_search=not args.no_search)
+    for line in layout_report(info.manifest.plans):
+        print(line)
     c = info.manifest.counts
     print(f"built {info.path}: {c.plans} plan(s), {c.chapters} chapters, {c.sections} sections, "
           f"{c.tasks} tasks, {c.units} units, {c.triples} triples, "
           f"{c.defects} defect(s) reported, in {info.seconds:.1f} s")
     return 0
+
+
+LAYOUT_REPORT_EACH = 20  # up to this many documents, one line each; above, a summary and the doubtful ones
+
+
+def layout_report(plans: list[PlanSummary]) -> list[str]:
+    """Per document: the layouts recognised, the share of body text in tasks, tasks without units.
+
+    A document whose tasks hold under half of its body text, or with tasks that name no unit, is
+    always listed: that is where a layout may have been misread.
+    """
+    def line(p: PlanSummary) -> str:
+        layouts = "+".join(p.layouts) or "none"
+        return (f"  {p.source}: {p.counts.tasks} tasks, layout {layouts}, {p.body_share:.0%} of body text in tasks, "
+                f"{p.tasks_without_units} task(s) without units")
+
+    if len(plans) <= LAYOUT_REPORT_EACH:
+        return [line(p) for p in plans]
+    by_layout: dict[str, int] = {}
+    for p in plans:
+        key = "+".join(p.layouts) or "none"
+        by_layout[key] = by_layout.get(key, 0) + 1
+    out = ["  layouts: " + ", ".join(f"{k} {n}" for k, n in sorted(by_layout.items(), key=lambda kv: -kv[1]))]
+    doubtful = [p for p in plans if p.body_share < 0.5 or (p.tasks_without_units and "measure" not in p.layouts[:1])]
+    out += [line(p) for p in doubtful[:LAYOUT_REPORT_EACH]]
+    if len(doubtful) > LAYOUT_REPORT_EACH:
+        out.append(f"  … and {len(doubtful) - LAYOUT_REPORT_EACH} more (see manifest.json, plans[].layouts)")
+    return out
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -253,6 +286,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="plan files or folders (default: <data>/plans)")
     p.add_argument("--out", help="build folder to write (default: <data>/build)")
     p.add_argument("--no-search", action="store_true", help="skip the search index (graph only)")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="build documents in which no task is found (a notice, a letter) instead of refusing them")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("stats", help="counts of plans, chapters, sections, tasks, units, triples")
