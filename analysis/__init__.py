@@ -1,0 +1,1 @@
+"""Analyses over the records, the graph and the search index: evidence links of annual reports."""
