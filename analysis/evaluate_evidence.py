@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from ingest import load_unit_table, read_plan
+from ingest.reader import read_source
 from ingest.records import Plan
 from ingest.report import parse_report
 from ingest.report_records import Report
-from ingest.reader import read_source
 from search.engine import SearchEngine
 
 from . import evidence
