@@ -12,24 +12,15 @@ from dataclasses import dataclass
 
 from .records import Defect, Role, UnitMention
 from .units import UnitTable
+from .vocab import CLAUSE_ROLE_WORDS, ROLES
 
-ROLE_WORDS: dict[str, Role] = {
-    "牵头单位": "lead",
-    "牵头部门": "lead",
-    "责任单位": "responsible",
-    "责任部门": "responsible",
-    "参加单位": "participating",
-    "参与单位": "participating",
-    "配合单位": "participating",
-    "协办单位": "participating",
-}
-_ROLE_RE = re.compile("^(" + "|".join(ROLE_WORDS) + r")\s*[：:]?\s*")
-_CLAUSE_HINT = re.compile("(" + "|".join(ROLE_WORDS) + r"|职责分工负责)")
+_ROLE_RE = re.compile("^(" + "|".join(CLAUSE_ROLE_WORDS) + r")\s*[：:]?\s*")
+_CLAUSE_HINT = re.compile("(" + "|".join(CLAUSE_ROLE_WORDS) + r"|职责分工负责)")
 _SUFFIX = re.compile(r"(按照?职责分工负责|按照?职责负责|分别负责|负责)$")
 _ETC = re.compile(r"等(?=[^、，,等]*(?:部门|单位)$)")  # only an 等 that introduces a collective
 _SEPARATORS = re.compile(r"([、，,])")
 MAX_NAME_TOKENS = 4  # a name printed with separators inside (各镇人民政府、街道办事处) spans at most this many
-_ROLE_RANK: dict[Role, int] = {"lead": 0, "responsible": 1, "participating": 2}
+_ROLE_RANK: dict[Role, int] = {r: i for i, r in enumerate(ROLES)}  # lead outranks responsible outranks participating
 
 
 @dataclass(frozen=True)
@@ -98,7 +89,7 @@ def parse_unit_clause(clause: str, table: UnitTable, *, line: int | None = None,
             continue
         match = _ROLE_RE.match(segment)
         if match:
-            role = ROLE_WORDS[match.group(1)]
+            role = CLAUSE_ROLE_WORDS[match.group(1)]
             body = segment[match.end():]
         else:
             role = "responsible"

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Role = Literal["lead", "responsible", "participating"]
-ROLES: tuple[Role, ...] = ("lead", "responsible", "participating")
-
-UnitType = Literal["party", "government", "judicial", "congress", "collective", "other"]
-UNIT_TYPES: tuple[UnitType, ...] = ("party", "government", "judicial", "congress", "collective", "other")
-
-Severity = Literal["error", "warning", "info"]
+# The vocabulary lives in .vocab; records re-export it because every record names these types.
+from .vocab import ROLES as ROLES
+from .vocab import UNIT_TYPES as UNIT_TYPES
+from .vocab import Role as Role
+from .vocab import Severity as Severity
+from .vocab import UnitType as UnitType
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,11 @@ from graph.store import StoreError
 from graph.textfmt import table
 from ingest import IngestError
 from ingest.records import Plan, Task
+from ingest.vocab import ROLE_LABELS
 
 from . import __version__
 from .build import Build, BuildError, build
 from .config import Config
-
-ROLE_LABELS = {"lead": "牵头", "responsible": "责任", "participating": "参加"}
 
 
 class CliError(Exception):
@@ -187,7 +186,7 @@ def cmd_units(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(rows)
         return 0
-    print(table(["单位", "类型", "牵头", "责任", "参加"],
+    print(table(["单位", "类型", *ROLE_LABELS.values()],
                 [(r["name"], r["type"], r["leads"], r["responsible"], r["participates"]) for r in rows]))
     return 0
 

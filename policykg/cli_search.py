@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from ingest.vocab import ROLE_LABELS
 from search.modes import MODES
 
 if TYPE_CHECKING:  # the engine (faiss, bm25s, jieba) loads when a search runs, not at every CLI start
     from search.engine import Filters, Hit, SearchResult
 
-_ROLE_LABELS = (("lead_units", "牵头"), ("responsible_units", "责任"), ("participating_units", "参加"))
 _RETRIEVER_LABELS = {"dense": "语义", "bm25": "关键词"}
 
 
@@ -87,7 +87,8 @@ def format_card(hit: Hit, rank: int, *, several_plans: bool = False) -> str:
 
     lines = [head, "   " + mark(hit.text, hit.spans)]
     units = "；".join(
-        f"{label}：{'、'.join(getattr(hit, attr))}" for attr, label in _ROLE_LABELS if getattr(hit, attr)
+        f"{label}：{'、'.join(getattr(hit, f'{role}_units'))}" for role, label in ROLE_LABELS.items()
+        if getattr(hit, f"{role}_units")
     )
     if units:
         lines.append(f"   单位  {units}")

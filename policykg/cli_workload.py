@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from graph.textfmt import clip, table
 from ingest.records import Plan
+from ingest.vocab import unit_type_label
 
 if TYPE_CHECKING:  # pandas and networkx load when a report is made, not at every CLI start
     import networkx as nx
 
     from graph.workload import RoleWeights
 
-TYPE_LABELS = {"party": "党委", "government": "政府", "judicial": "司法", "congress": "人大政协",
-               "collective": "集合", "other": "其他"}
 
 
 def _weights(text: str) -> RoleWeights:
@@ -106,7 +105,7 @@ def format_workload(report: dict[str, Any]) -> str:
     head = (f"Workload of {report['units_total']} units over {report['tasks']} tasks "
             f"(weights lead {w['lead']:g} / responsible {w['responsible']:g} / participating "
             f"{w['participating']:g}; {_population(report['include_collectives'])})")
-    rows = [(u["rank"], u["unit"], TYPE_LABELS.get(u["unit_type"], u["unit_type"]), u["lead"], u["responsible"],
+    rows = [(u["rank"], u["unit"], unit_type_label(u["unit_type"]), u["lead"], u["responsible"],
              u["participating"], u["tasks"], f"{u['load']:g}", f"{u['task_share']:.0%}", f"{u['load_share']:.1%}")
             for u in report["units"]]
     out = [head, "", table(["#", "unit", "type", "lead", "resp", "part", "tasks", "load", "of plan", "of load"],

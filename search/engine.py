@@ -44,6 +44,7 @@ import faiss
 import numpy as np
 
 from ingest.records import ROLES, Plan, Role, Task, Unit
+from ingest.vocab import ANY_ROLE_LABEL, ROLE_UNIT_LABELS
 
 from .bm25 import index_flat
 from .embedders import DEFAULT_MODEL, get_embedder, normalise_spec
@@ -319,7 +320,6 @@ _ROLE_WORDS: tuple[tuple[str, Role], ...] = (
     ("参与", "participating"),
     ("配合", "participating"),
 )
-_ROLE_NAMES = {"lead": "牵头单位", "responsible": "责任单位", "participating": "参加单位"}
 
 
 # ------------------------------------------------------------------------------------ engine
@@ -767,7 +767,7 @@ class SearchEngine:
             return query, filters  # an explicit filter on that role wins; leave the query alone
         filters = Filters(**{**filters.__dict__, key: surface})
         applied[key] = {"from_query": True}
-        label = _ROLE_NAMES[role] if role else "任一角色"
+        label = ROLE_UNIT_LABELS[role] if role else ANY_ROLE_LABEL
         notes.append(f"查询中的“{surface}”已作为单位筛选条件（{label}），并从检索词中去除")
         return rest, filters
 

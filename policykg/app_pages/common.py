@@ -26,21 +26,17 @@ import streamlit as st
 
 from ingest import IngestError
 from ingest.records import ROLES, Plan, Role, Task
+from ingest.vocab import ANY_ROLE_LABEL as ANY_ROLE_LABEL  # the pages read the vocabulary as c.*
+from ingest.vocab import ROLE_LABELS as ROLE_LABELS
+from ingest.vocab import ROLE_UNIT_LABELS as ROLE_UNIT_LABELS
+from ingest.vocab import SEVERITY_LABELS as SEVERITY_LABELS
+from ingest.vocab import UNIT_TYPE_LABELS as UNIT_TYPE_LABELS
 from policykg.build import Build, BuildError, build
 from policykg.config import Config
 from search.engine import SearchIndexError
 
 T = TypeVar("T")
 
-ROLE_LABELS: dict[str, str] = {"lead": "牵头", "responsible": "责任", "participating": "参加"}
-TYPE_LABELS: dict[str, str] = {
-    "party": "党委部门",
-    "government": "政府部门",
-    "judicial": "司法机关",
-    "congress": "人大政协",
-    "collective": "集合主体",
-    "other": "其他",
-}
 TYPE_COLOURS: dict[str, str] = {
     "party": "#d62728",
     "government": "#1f77b4",
@@ -50,7 +46,6 @@ TYPE_COLOURS: dict[str, str] = {
     "other": "#2ca02c",
 }
 MODE_LABELS: dict[str, str] = {"hybrid": "混合（推荐）", "dense": "语义", "bm25": "关键词"}
-SEVERITY_LABELS: dict[str, str] = {"error": "错误", "warning": "警告", "info": "提示"}
 
 # URL paths of the pages (``st.Page(url_path=...)``); links between pages are built from these.
 PAGE_PATHS: dict[str, str] = {

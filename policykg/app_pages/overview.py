@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ingest.labels import defect_kind_zh
+from ingest.vocab import defect_kind_label
 from policykg.app_pages import common as c
 
 b = c.current_build()
@@ -45,7 +45,7 @@ defects = pd.DataFrame(
     [
         {
             "严重程度": c.SEVERITY_LABELS.get(d.severity, d.severity),
-            "类型": defect_kind_zh(d.kind),
+            "类型": defect_kind_label(d.kind),
             "行号": d.line,
             "说明": d.message,
             "文件": d.source or p.source,
