@@ -16,20 +16,20 @@ of ``analysis.evidence.EvidenceLink`` used here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal
 from typing import Protocol
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from ingest.parser import make_plan_id
+from ingest.records import Plan
 from ingest.report_records import Report
-from ingest.units import infer_type, unit_kind
 
 from . import namespaces as ns
 from .namespaces import PK
-from .rdf import TYPE_CLASSES, new_graph, string, zh
+from .rdf import new_graph, string, zh
 
 
 class LinkLike(Protocol):
@@ -51,9 +51,13 @@ def _integer(n: int) -> Literal:
     return Literal(n, datatype=XSD.integer)
 
 
-def add_report(g: Graph, report: Report, plan_ids: Iterable[str] = (),
-               known_units: dict[str, str] | None = None) -> None:
-    """Describe one report and its statements; ``known_units`` maps unit names to types (the plans' units)."""
+def add_report(g: Graph, report: Report, plan_ids: Iterable[str] = (), units: Collection[str] = ()) -> None:
+    """Describe one report and its statements.
+
+    ``units``: the names of the units of the plans it reports on. A statement's ``pk:mentions``
+    points only at them: the graph describes units through plans, and a report must not add
+    units of its own (a report whose government has no plan in the build adds none).
+    """
     r = URIRef(ns.report_iri(report.id))
     gov_key = report_gov_id(report)
     gov = URIRef(ns.government_iri(gov_key))
@@ -71,7 +75,6 @@ def add_report(g: Graph, report: Report, plan_ids: Iterable[str] = (),
     g.add((gov, RDFS.label, zh(report.issuer or report.id)))
     for plan_id in plan_ids:
         g.add((r, PK.reportsOn, URIRef(ns.plan_iri(plan_id))))
-    types = known_units or {}
     for s in report.statements:
         su = URIRef(ns.statement_iri(report.id, s.position))
         g.add((su, RDF.type, PK.Statement))
@@ -88,22 +91,8 @@ def add_report(g: Graph, report: Report, plan_ids: Iterable[str] = (),
         if report.year is not None:
             g.add((su, PK.reportYear, _integer(report.year)))
         for name in s.units:
-            u = URIRef(ns.unit_iri(gov_key, name))
-            g.add((su, PK.mentions, u))
-            if name not in types:  # a unit no plan names: describe it as the plans describe theirs
-                utype = infer_type(name)
-                g.add((u, RDF.type, ORG.Organization))
-                cls = TYPE_CLASSES.get(utype)
-                if cls is not None:
-                    g.add((u, RDF.type, cls))
-                g.add((u, RDFS.label, zh(name)))
-                g.add((u, SKOS.prefLabel, zh(name)))
-                g.add((u, PK.unitType, string(utype)))
-                g.add((u, ORG.subOrganizationOf, gov))
-                kind = URIRef(ns.unit_kind_iri(unit_kind(name)))
-                g.add((u, PK.kind, kind))
-                g.add((kind, RDF.type, PK.UnitKind))
-                g.add((kind, RDFS.label, zh(unit_kind(name))))
+            if name in units:  # a unit of the plans reported on; the record keeps every name
+                g.add((su, PK.mentions, URIRef(ns.unit_iri(gov_key, name))))
         for k, f in enumerate(s.figures, start=1):
             fu = URIRef(ns.figure_iri(report.id, s.position, k))
             g.add((su, PK.figure, fu))
@@ -130,12 +119,12 @@ def add_links(g: Graph, links: Iterable[LinkLike]) -> None:
         g.add((lu, PK.reason, zh(link.reason)))
 
 
-def reports_to_rdf(reports: Iterable[tuple[Report, list[str]]], links: Iterable[LinkLike],
-                   known_units: dict[str, str] | None = None, graph: Graph | None = None) -> Graph:
-    """Reports (each with the ids of the plans it reports on) and their links, into one graph."""
+def reports_to_rdf(reports: Iterable[tuple[Report, Sequence[Plan]]], links: Iterable[LinkLike],
+                   graph: Graph | None = None) -> Graph:
+    """Reports (each with the plans it reports on) and their links, into one graph."""
     g = graph if graph is not None else new_graph()
-    for report, plan_ids in reports:
-        add_report(g, report, plan_ids, known_units)
+    for report, plans in reports:
+        add_report(g, report, [p.id for p in plans], {u.name for p in plans for u in p.units})
     add_links(g, links)
     return g
 
