@@ -130,3 +130,14 @@ def reports_to_rdf(reports: Iterable[tuple[Report, Sequence[Plan]]], links: Iter
 
 
 __all__ = ["add_links", "add_report", "report_gov_id", "reports_to_rdf"]
+
+
+def report_ntriples(report: Report, plans: Sequence[Plan], links: Iterable[LinkLike]) -> bytes:
+    """One report's triples with its links, as N-Triples (what a build caches, loads and removes again).
+
+    Every triple's subject is the report or a resource under its IRI, except its government's
+    ``pk:Government`` type and label, which its plans assert as well: removing a report removes
+    exactly these triples and leaves the plans' whole.
+    """
+    g = reports_to_rdf([(report, plans)], links)
+    return g.serialize(format="nt", encoding="utf-8")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 from .errors import IngestError
 from .numerals import CHINESE_NUMERAL_CHARS, chinese_to_int, to_halfwidth_digits
@@ -262,3 +263,14 @@ def parse_report(text: str, *, source: str = "<text>", units: UnitTable | None =
         encoding=encoding, preamble="\n".join(preamble), statements=tuple(statements),
         defects=tuple(defects),
     )
+
+
+def with_plan_units(report: Report, units: UnitTable | None, known_units: Iterable[str]) -> Report:
+    """The report with its statements' units found again, now also by the names its plans use.
+
+    A report is parsed before the build knows which plans it reports on (by the unit table alone);
+    once they are known, the names and aliases of their units are recognised too.
+    """
+    finder = _UnitFinder(units or UnitTable(), known_units)
+    statements = tuple(replace(s, units=finder.find(s.text)) for s in report.statements)
+    return replace(report, statements=statements)

@@ -60,7 +60,9 @@ from graph.remote import RemoteStore, graph_iri, public_url
 from graph.store import GraphStore
 from ingest import IngestError, load_unit_table, read_plan
 from ingest.records import Plan, plan_from_dict, plan_to_dict
+from ingest.report_records import Report
 
+from . import follow
 from .config import DEFAULT_MODEL, Config
 
 if TYPE_CHECKING:
@@ -372,15 +374,26 @@ def _remote(config: Config, spec: dict[str, Any]) -> RemoteStore:
 
 
 def build(config: Config, paths: Sequence[Path] | None = None, progress: Progress | None = None,
-          *, with_search: bool = True) -> BuildInfo:
+          *, with_search: bool = True, kind: str = "auto") -> BuildInfo:
     """Build the graph (and the search index) for the plans at ``paths`` (default: the plans folder).
 
     Incremental when a previous build can be reused (see the module docstring); the result is the
-    same as a full build's either way.
+    same as a full build's either way. Annual reports (``policykg.follow``) come from the reports
+    folder and from ``paths``: a file there is a report when ``kind`` is ``report``, or, with
+    ``auto``, when its title reads as one; when ``paths`` hold reports only, the plans are the
+    plans folder's.
     """
     report = progress or _quiet
     started = time.perf_counter()
-    files = discover(list(paths) if paths else [config.plans])
+    given = [Path(p) for p in paths] if paths else []
+    given_reports: list[Path] = []
+    if given:
+        candidates = [f.resolve() for f in discover(given)]
+        given_reports = [f for f in candidates if follow.kind_of(f, kind) == "report"]
+        plan_paths = [f for f in candidates if f not in given_reports]
+        files = plan_paths or discover([config.plans])
+    else:
+        files = discover([config.plans])
     target = config.build
     timings: dict[str, float] = {}
 
@@ -397,6 +410,18 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
         t = lap("hash", started)
         previous = _previous(target)
         known = {e["key"]: e for e in previous["plans"]} if previous else {}
+        # a report put among the plans is recognised by its title (files known as plans are not read again)
+        if not given:
+            sniffed = [i for i, k in enumerate(keys) if k not in known and follow.kind_of(files[i]) == "report"]
+            if sniffed:
+                given_reports += [files[i].resolve() for i in sniffed]
+                files = [f for i, f in enumerate(files) if i not in sniffed]
+                shas = [x for i, x in enumerate(shas) if i not in sniffed]
+                keys = [x for i, x in enumerate(keys) if i not in sniffed]
+                if not files:
+                    raise IngestError("no plan files found, only reports", source=str(config.plans),
+                                      hint="put plans in data/plans and reports in data/reports")
+        report_files = list(dict.fromkeys([*follow.discover_reports(config.reports), *given_reports]))
         # plans the previous build does not describe must be read (or parsed) to know their ids
         loaded, parsed = _load_plans(files, shas, keys, [i for i, k in enumerate(keys) if k not in known],
                                      config, cache, report)
@@ -472,6 +497,31 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
                 search = _build_search(config, model, target, tmp, ids, plans, step, cache, report,
                                        lambda: final_plans(range(len(files))))
                 t = lap("search", t)
+            if report_files or (previous or {}).get("reports"):
+                report("reports", 0.0)
+                index_of = {ids[i]: i for i in range(len(ids))}
+
+                def plans_of(plan_ids: Sequence[str]) -> list[Plan]:
+                    got = final_plans(index_of[p] for p in plan_ids if p in index_of)
+                    return [got[index_of[p]] for p in plan_ids if p in index_of]
+
+                followed = follow.run(
+                    report_files, table=load_unit_table(config.units if config.units.exists() else None),
+                    units_sha=units_sha, summaries=summaries, plans_of=plans_of, previous=previous,
+                    fresh_store=step is None, cache_root=cache.root / "follow", out=tmp,
+                    search_options={"thesaurus": config.thesaurus if config.thesaurus.exists() else None,
+                                    "terms": config.terms if config.terms.exists() else None,
+                                    "embed_cache": cache.embeddings},
+                    model=model, progress=report)
+                if remote is not None:
+                    remote.delete(followed.remove)
+                    remote.insert(followed.add)
+                    triples = len(remote)
+                else:
+                    triples = follow.apply_to_store(tmp / "store", followed)
+                t = lap("reports", t)
+            else:
+                followed = follow.FollowResult()
             counts = {name: sum(e["counts"][name] for e in summaries)
                       for name in ("chapters", "sections", "tasks", "units", "defects")}
             manifest: dict[str, Any] = {
@@ -480,7 +530,10 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
                 "sources": [str(f.resolve()) for f in files],
                 "fingerprint": _source_fingerprint(files, config, shas),
                 "plans": summaries,
-                "counts": {"plans": len(files), **counts, "triples": triples},
+                "counts": {"plans": len(files), **counts, "triples": triples, "reports": len(followed.entries),
+                           "evidence_links": followed.links},
+                "reports": followed.entries,
+                "reports_fingerprint": follow.fingerprint(report_files),
                 "store": spec,
                 "model": model,
                 "units_file": str(config.units),
@@ -491,6 +544,7 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
                     "removed": step.removed if step is not None else [],
                     "embedded_texts": search.get("embedded"),
                     "search": (search.get("update") or {}).get("mode"),
+                    "reports": {"linked": followed.linked, "reused": followed.reused, "removed": followed.removed},
                     "seconds": timings,
                 },
             }
@@ -756,6 +810,12 @@ class Build:
         spec = self.manifest.get("store") or {}
         if self.config.store_url and (spec.get("kind") != "sparql" or spec.get("url") != public_url(self.config.store_url)):
             return False  # the graph was asked for on (another) SPARQL server
+        reports = [Path(e["path"]) for e in self.manifest.get("reports", []) if "path" in e]
+        folder = follow.discover_reports(self.config.reports)
+        if not set(folder) <= set(reports) or not all(r.exists() for r in reports):
+            return False  # a report was added to the reports folder, or one that was read is gone
+        if follow.fingerprint(reports) != self.manifest.get("reports_fingerprint", follow.fingerprint([])):
+            return False
         return _source_fingerprint(files, self.config) == self.manifest.get("fingerprint")
 
     @cached_property
@@ -793,6 +853,14 @@ class Build:
             raise BuildError(f"{self.path}: this build has no search index; run `policykg build`")
         # the index and the records were written by this build and are checked against its manifest
         return SearchEngine.load(directory, self.plans, model=self.config.model, check_texts=False)
+
+    @cached_property
+    def reports(self) -> list[tuple[Report, list[str], list[dict[str, Any]]]]:
+        """The annual reports of the build: (report, ids of the plans it reports on, its evidence links)."""
+        try:
+            return follow.load_reports(self.path, self.manifest.get("reports", []))
+        except IngestError as exc:
+            raise BuildError(str(exc)) from exc
 
     def plan(self, plan_id: str) -> Plan:
         for p in self.plans:
