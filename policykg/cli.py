@@ -135,11 +135,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.out:
         config = config.with_(build_dir=Path(args.out))
     info = build(config, [Path(p) for p in args.paths] or None, progress_printer(),
-                 with_search=not args.no_search)
+                 with_search=not args.no_search, kind=args.kind)
     counts = info.manifest["counts"]
     print(f"built {info.path}: {counts['plans']} plan(s), {counts['chapters']} chapters, {counts['sections']} sections, "
           f"{counts['tasks']} tasks, {counts['units']} units, {counts['triples']} triples, "
-          f"{counts['defects']} defect(s) reported, in {info.seconds:.1f} s")
+          f"{counts['defects']} defect(s) reported"
+          + (f", {counts['reports']} report(s) with {counts.get('evidence_links', 0)} evidence link(s)"
+             if counts.get("reports") else "") + f", in {info.seconds:.1f} s")
     return 0
 
 
@@ -257,7 +259,9 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("build", help="parse plans and build the graph and search index")
-    p.add_argument("paths", nargs="*", help="plan files or folders (default: <data>/plans)")
+    p.add_argument("paths", nargs="*", help="plan and report files or folders (default: <data>/plans and <data>/reports)")
+    p.add_argument("--kind", choices=("auto", "plan", "report"), default="auto",
+                   help="what the files given are (auto: a report when its title reads as one)")
     p.add_argument("--out", help="build folder to write (default: <data>/build)")
     p.add_argument("--no-search", action="store_true", help="skip the search index (graph only)")
     p.set_defaults(func=cmd_build)
@@ -303,7 +307,7 @@ def _command_modules() -> list[Any]:
     import importlib
 
     modules = []
-    for name in ("cli_search", "cli_sparql", "cli_workload"):
+    for name in ("cli_search", "cli_sparql", "cli_workload", "cli_follow"):
         try:
             modules.append(importlib.import_module(f"policykg.{name}"))
         except ModuleNotFoundError as exc:
