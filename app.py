@@ -37,8 +37,8 @@ page = st.navigation(pages)
 with st.sidebar:
     counts = build.counts
     st.caption(
-        f"{counts.get('plans', 0)} 份规划 · {counts.get('tasks', 0)} 项任务 · {counts.get('units', 0)} 个单位"
+        f"{counts.plans} 份规划 · {counts.tasks} 项任务 · {counts.units} 个单位"
     )
-    st.caption(f"构建时间 {build.manifest.get('created', '—')} · 模型 {build.manifest.get('model') or '—'}")
+    st.caption(f"构建时间 {build.manifest.created or '—'} · 模型 {build.manifest.model or '—'}")
 
 page.run()

@@ -1,1 +1,1 @@
-"""Analyses over the records, the graph and the search index: evidence links of annual reports."""
+"""Analyses over parsed plans and the graph: workload, networks, follow-through, plan alignment."""

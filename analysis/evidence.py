@@ -43,6 +43,9 @@ W_SECTION = 0.10
 THRESHOLD = 0.45
 #: A second, third … link of one statement must score at least this share of its best link.
 SECOND_RATIO = 0.85
+#: At most this many links besides the best come from the ratio rule: a vague statement scores many
+#: tasks alike (on a published 2024 excerpt, “构建便民利企政务环境…” had six within the ratio).
+MAX_CLOSE = 2
 #: A sentence of a statement adds its own best task at or above this score.
 SENTENCE_THRESHOLD = 0.55
 #: Sentences shorter than this (characters) are not linked on their own.
@@ -196,7 +199,7 @@ class EvidenceLinker:
         if not scored or scored[0].score < THRESHOLD:
             return []
         top = scored[0].score
-        kept = [s for s in scored if s.score >= THRESHOLD and s.score >= top * SECOND_RATIO]
+        kept = [s for s in scored if s.score >= THRESHOLD and s.score >= top * SECOND_RATIO][: 1 + MAX_CLOSE]
         sentences = [x for x in _SENTENCE.split(statement.text) if len(x) >= MIN_SENTENCE]
         if len(sentences) > 1:
             have = {(s.plan.id, s.task.position) for s in kept}

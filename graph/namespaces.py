@@ -37,6 +37,11 @@ def _seg(text: str) -> str:
     return "".join(ch if ord(ch) > 127 else quote(ch, safe="-_.~") for ch in text)
 
 
+def segment(text: str) -> str:
+    """An IRI path segment for an id (see :func:`_seg`)."""
+    return _seg(text)
+
+
 def plan_iri(plan_id: str) -> str:
     return f"{ID}{_seg(plan_id)}"
 

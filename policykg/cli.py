@@ -136,21 +136,21 @@ def cmd_build(args: argparse.Namespace) -> int:
         config = config.with_(build_dir=Path(args.out))
     info = build(config, [Path(p) for p in args.paths] or None, progress_printer(),
                  with_search=not args.no_search, kind=args.kind)
-    counts = info.manifest["counts"]
-    print(f"built {info.path}: {counts['plans']} plan(s), {counts['chapters']} chapters, {counts['sections']} sections, "
-          f"{counts['tasks']} tasks, {counts['units']} units, {counts['triples']} triples, "
-          f"{counts['defects']} defect(s) reported"
-          + (f", {counts['reports']} report(s) with {counts.get('evidence_links', 0)} evidence link(s)"
-             if counts.get("reports") else "") + f", in {info.seconds:.1f} s")
+    c = info.manifest.counts
+    print(f"built {info.path}: {c.plans} plan(s), {c.chapters} chapters, {c.sections} sections, "
+          f"{c.tasks} tasks, {c.units} units, {c.triples} triples, "
+          f"{c.defects} defect(s) reported"
+          + (f", {c.reports} report(s) with {c.evidence_links} evidence link(s)" if c.reports else "")
+          + f", in {info.seconds:.1f} s")
     return 0
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
     b = open_build(args)
-    counts = {k: b.counts[k] for k in ("plans", "chapters", "sections", "tasks", "units", "triples")}
+    counts = {k: getattr(b.counts, k) for k in ("plans", "chapters", "sections", "tasks", "units", "triples")}
     if args.json:
-        emit_json({**counts, "defects": b.counts.get("defects", 0), "model": b.manifest.get("model"),
-                   "created": b.manifest.get("created"),
+        emit_json({**counts, "defects": b.counts.defects, "model": b.manifest.model,
+                   "created": b.manifest.created,
                    "plan_ids": [p.id for p in b.plans]})
     else:
         for p in b.plans:
@@ -221,7 +221,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                    "defects": [{"plan": p.id, "kind": d.kind, "severity": d.severity, "line": d.line,
                                 "message": d.message, "source": d.source} for p in b.plans for d in p.defects]})
     else:
-        print(f"files: {len(b.manifest.get('files', {}))} checked against the manifest's checksums")
+        print(f"files: {len(b.manifest.files)} checked against the manifest's checksums")
         print(f"SHACL: {'conforms' if report.conforms else 'does NOT conform'} ({report.violations} violation(s))")
         if not report.conforms:
             print(report.text)
@@ -307,7 +307,7 @@ def _command_modules() -> list[Any]:
     import importlib
 
     modules = []
-    for name in ("cli_search", "cli_sparql", "cli_workload", "cli_follow"):
+    for name in ("cli_search", "cli_sparql", "cli_workload", "cli_align", "cli_follow"):
         try:
             modules.append(importlib.import_module(f"policykg.{name}"))
         except ModuleNotFoundError as exc:
@@ -357,4 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy: command modules raise
+    # policykg.cli.CliError, which a copy's except clause would not recognise (exit 1, "a bug").
+    from policykg.cli import main as _main
+
+    sys.exit(_main())

@@ -159,7 +159,7 @@ def cmd_sparql(args: argparse.Namespace) -> int:
     build = open_build(args)
     if args.plan:
         try:
-            text = scoped_query(args.query, args.plan, [p["id"] for p in build.manifest["plans"]])
+            text = scoped_query(args.query, args.plan, build.manifest.plan_ids)
         except ValueError as e:
             return _fail(str(e))
     try:

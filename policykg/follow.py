@@ -36,6 +36,9 @@ from ingest.report import document_kind, parse_report, with_plan_units
 from ingest.report_records import Report, report_from_dict, report_to_dict
 from ingest.units import UnitTable
 
+from .manifest import BuildManifest, PlanSummary, ReportCounts, ReportsDone, ReportSummary
+from .stores import LocalStoreWriter, RemoteStoreWriter, StoreWriter
+
 REPORT_SUFFIXES = (".txt", ".docx", ".pdf", ".text", ".md")
 KINDS = ("auto", "plan", "report")
 _ROOT = Path(__file__).resolve().parents[1]
@@ -85,13 +88,17 @@ def fingerprint(files: Sequence[Path]) -> str:
 class FollowResult:
     """What the stage gives the build: manifest entries, triples to add and remove, what was done."""
 
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[ReportSummary] = field(default_factory=list)
     add: list[bytes] = field(default_factory=list)
     remove: list[ox.Triple] = field(default_factory=list)
     linked: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     links: int = 0
+
+    @property
+    def done(self) -> ReportsDone:
+        return ReportsDone(linked=list(self.linked), reused=list(self.reused), removed=list(self.removed))
 
 
 class FollowCache:
@@ -127,8 +134,8 @@ def _owned(triples: Iterable[ox.Triple], report_id: str) -> list[ox.Triple]:
             and (t.subject.value == prefix or t.subject.value.startswith(prefix + "/"))]
 
 
-def run(files: Sequence[Path], *, table: UnitTable, units_sha: str, summaries: Sequence[dict[str, Any]],
-        plans_of: Callable[[Sequence[str]], list[Plan]], previous: dict[str, Any] | None, fresh_store: bool,
+def run(files: Sequence[Path], *, table: UnitTable, units_sha: str, summaries: Sequence[PlanSummary],
+        plans_of: Callable[[Sequence[str]], list[Plan]], previous: BuildManifest | None, fresh_store: bool,
         cache_root: Path, out: Path, search_options: dict[str, Any], model: str | None,
         progress: Progress) -> FollowResult:
     """Parse, link and describe the reports; write ``out/reports/<id>.json``.
@@ -141,10 +148,10 @@ def run(files: Sequence[Path], *, table: UnitTable, units_sha: str, summaries: S
     code = code_fingerprint()
     result = FollowResult()
     (out / "reports").mkdir(exist_ok=True)
-    prev_entries = {e["key"]: e for e in (previous or {}).get("reports", [])}
-    by_gov: dict[str, list[dict[str, Any]]] = {}
-    for entry in summaries:
-        by_gov.setdefault(entry.get("gov", ""), []).append(entry)
+    prev_entries = {e.key: e for e in previous.reports} if previous is not None else {}
+    by_gov: dict[str, list[PlanSummary]] = {}
+    for summary in summaries:
+        by_gov.setdefault(summary.gov, []).append(summary)
     used_ids: set[str] = set()
     engines: dict[str, Any] = {}
     tmp_root = Path(tempfile.mkdtemp(prefix="policykg-follow-"))
@@ -171,13 +178,13 @@ def run(files: Sequence[Path], *, table: UnitTable, units_sha: str, summaries: S
             gov = report_gov_id(report)
             candidates = by_gov.get(gov, [])
             lkey = _key("link", pkey, rid, model or "", code,
-                        *sorted(f"{e['id']}={e['key']}" for e in candidates))
+                        *sorted(f"{e.id}={e.key}" for e in candidates))
             record = cache.load(cache.linked, lkey)
             nt = cache.load(cache.linked, lkey, ".nt")
             if record is None or nt is None:
                 from analysis.evidence import EvidenceLinker, plans_for_report
 
-                gov_plans = plans_of([e["id"] for e in candidates]) if candidates else []
+                gov_plans = plans_of([e.id for e in candidates]) if candidates else []
                 report = with_plan_units(report, table, {n for p in gov_plans for u in p.units
                                                          for n in (u.name, *u.aliases)})
                 from dataclasses import replace
@@ -206,29 +213,28 @@ def run(files: Sequence[Path], *, table: UnitTable, units_sha: str, summaries: S
             (out / "reports" / f"{rid}.json").write_bytes(record)
             linked_statements = {lk["statement"] for lk in data["links"]}
             rep = data["report"]
-            entry = {
-                "id": rid, "title": rep["title"], "source": path.name, "path": str(path), "sha256": sha,
-                "year": rep["year"], "issuer": rep["issuer"], "gov": gov, "key": lkey,
-                "record": f"reports/{rid}.json", "plans": data["plans"],
-                "counts": {"statements": len(rep["statements"]), "linked": len(linked_statements),
-                           "links": len(data["links"]), "defects": len(rep["defects"])},
-            }
-            result.entries.append(entry)
+            result.entries.append(ReportSummary(
+                id=rid, key=lkey, record=f"reports/{rid}.json", path=str(path), title=rep["title"],
+                source=path.name, sha256=sha, year=rep["year"], issuer=rep["issuer"], gov=gov,
+                plans=list(data["plans"]),
+                counts=ReportCounts(statements=len(rep["statements"]), linked=len(linked_statements),
+                                    links=len(data["links"]), defects=len(rep["defects"])),
+            ))
             result.links += len(data["links"])
             if fresh_store or lkey not in prev_entries:
                 result.add.append(nt)
-        current = {e["key"] for e in result.entries}
+        current = {e.key for e in result.entries}
         if not fresh_store:
             for key, old in prev_entries.items():
                 if key in current:
                     continue
                 old_nt = cache.load(cache.linked, key, ".nt")
                 if old_nt is None:
-                    raise IngestError(f"the cached triples of report {old['id']} are gone",
-                                      source=old.get("source", ""), hint="run `policykg build --full`")
+                    raise IngestError(f"the cached triples of report {old.id} are gone",
+                                      source=old.source, hint="delete the build folder and run `policykg build`")
                 result.remove.extend(_owned((q.triple for q in ox.parse(old_nt, format=ox.RdfFormat.N_TRIPLES)),
-                                            old["id"]))
-                result.removed.append(old["id"])
+                                            old.id))
+                result.removed.append(old.id)
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
     progress("reports", 1.0)
@@ -249,11 +255,24 @@ def apply_to_store(path: Path, result: FollowResult) -> int:
     return n
 
 
-def load_reports(build_path: Path, entries: Sequence[dict[str, Any]]) -> list[tuple[Report, list[str], list[dict[str, Any]]]]:
+def apply(writer: StoreWriter, result: FollowResult) -> int | None:
+    """Patch the build's graph (local store or named graph on a server); its size, or None if untouched."""
+    if not result.add and not result.remove:
+        return None
+    if isinstance(writer, RemoteStoreWriter):
+        writer.remote.delete(result.remove)
+        writer.remote.insert(result.add)
+        return len(writer.remote)
+    assert isinstance(writer, LocalStoreWriter)
+    return apply_to_store(writer.path, result)
+
+
+def load_reports(build_path: Path, entries: Sequence[ReportSummary]
+                 ) -> list[tuple[Report, list[str], list[dict[str, Any]]]]:
     """A build's reports: (report, ids of the plans it reports on, its links as dicts)."""
     out = []
     for entry in entries:
-        path = build_path / entry["record"]
+        path = build_path / entry.record
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             out.append((report_from_dict(data["report"]), list(data["plans"]), list(data["links"])))

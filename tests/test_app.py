@@ -26,6 +26,7 @@ from streamlit.testing.v1 import AppTest
 from ingest.records import ROLES
 from policykg.build import Build
 from policykg.config import Config
+from policykg.manifest import read_manifest
 from tests.conftest import copy_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,8 +92,7 @@ def linked_tasks(df: Any, column: str = "任务") -> set[int]:
 def test_first_open_builds_then_serves(first_open: tuple[AppTest, float], app_data: Path) -> None:
     at, seconds = first_open
     assert not at.exception, [e.value for e in at.exception]
-    manifest = json.loads((app_data / "build" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["counts"]["tasks"] == 74
+    assert read_manifest(app_data / "build").counts.tasks == 74
     assert (app_data / "build" / "search" / "manifest.json").exists(), "the app's build includes the search index"
     assert at.title[0].value == "法治政府建设任务图谱"  # the overview is the default page
     assert not at.progress, "the progress bar is removed once the build is done"

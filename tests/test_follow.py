@@ -187,7 +187,7 @@ def test_the_build_has_the_reports_and_their_links(built: Build) -> None:
     assert [r.id for r, _p, _l in built.reports] == ["chongqing-bishan-report-2022", "chongqing-bishan-report-2023"]
     for _report, plans, links in built.reports:
         assert plans == ["chongqing-bishan-2021-2025"] and len(links) > 25
-    assert built.counts["reports"] == 2 and built.counts["evidence_links"] == sum(len(x[2]) for x in built.reports)
+    assert built.counts.reports == 2 and built.counts.evidence_links == sum(len(x[2]) for x in built.reports)
     shacl = validate(built.store.rdflib_graph())
     assert shacl.conforms, shacl.text[:2000]
 
@@ -197,7 +197,7 @@ def test_evidence_in_the_graph_matches_the_records(built: Build) -> None:
            ?s pk:evidences ?t ; pk:inReport ?r . ?r prov:wasAttributedTo ?gov . ?plan pk:issuer ?gov .
            ?t pk:inPlan ?plan . ?r pk:reportsOn ?plan }"""
     (row,) = list(built.store.query(q))
-    assert int(row[0].value) == built.counts["evidence_links"]
+    assert int(row[0].value) == built.counts.evidence_links
 
 
 def test_canned_follow_through_queries_answer_what_the_records_say(built: Build) -> None:
@@ -227,16 +227,16 @@ def test_adding_a_report_links_only_that_report(tmp_path: Path) -> None:
     config = Config(data_dir=data)
     build(config)
     first = Build.open(config, auto_build=False)
-    assert first.manifest["incremental"]["reports"]["linked"] == ["chongqing-bishan-report-2022"]
+    assert first.manifest.incremental.reports.linked == ["chongqing-bishan-report-2022"]
     first_triples = set(first.store.ox)  # old builds are pruned: keep what it holds
     shutil.copy(REPORT_2023, data / "reports" / REPORT_2023.name)
     assert not first.is_current()  # a new report makes the build stale
     build(config)
     second = Build.open(config, auto_build=False)
-    done = second.manifest["incremental"]
-    assert done["reports"] == {"linked": ["chongqing-bishan-report-2023"],
-                               "reused": ["chongqing-bishan-report-2022"], "removed": []}
-    assert done["parsed"] == [] and done["embedded_texts"] == 0
+    done = second.manifest.incremental
+    assert (done.reports.linked, done.reports.reused, done.reports.removed) == (
+        ["chongqing-bishan-report-2023"], ["chongqing-bishan-report-2022"], [])
+    assert done.parsed == [] and done.embedded_texts == 0
     # the store is what a full build of both reports gives
     full_data = copy_data(tmp_path / "full", reports=True)
     build(Config(data_dir=full_data))
@@ -246,7 +246,7 @@ def test_adding_a_report_links_only_that_report(tmp_path: Path) -> None:
     (data / "reports" / REPORT_2023.name).unlink()
     build(config)
     third = Build.open(config, auto_build=False)
-    assert third.manifest["incremental"]["reports"]["removed"] == ["chongqing-bishan-report-2023"]
+    assert third.manifest.incremental.reports.removed == ["chongqing-bishan-report-2023"]
     assert set(third.store.ox) == first_triples
 
 
