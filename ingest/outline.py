@@ -26,6 +26,7 @@ _HEADING_MAX = 80
 FRAMING = re.compile(r"^(?:总体要求|指导思想|基本原则|工作原则|主要目标|工作目标|总体目标|发展目标|目标任务|总体思路|"
                      r"适用范围|编制依据|工作思路|目标要求)")
 _TABLE_HEADING_MAX = 30
+_APPENDIX = re.compile(r"^附\s*件\s*[0-9０-９一二三四五六七八九十]*\s*[：:]?$")
 
 
 def is_heading_text(title: str) -> bool:
@@ -87,6 +88,8 @@ class _Builder:
         self.current: Node | None = None
         self.table: TableReader | None = None
         self.loose: list[str] = []
+        self.appendix = False  # a 附件 line was read: the next short line titles the appendix
+        self.styles_with_children: set[str] = set()
 
     def attach(self, node: Node, mark_style: str | None) -> None:
         if mark_style is not None:
@@ -98,14 +101,26 @@ class _Builder:
         else:  # a table row is a leaf under the innermost heading
             node.parent = self.stack[-1] if self.stack else None
         (node.parent.children if node.parent else self.roots).append(node)
+        if node.parent is not None:
+            self.styles_with_children.add(node.parent.style)
         self.current = node
 
     def feed(self, lineno: int, raw: str) -> None:
         line = raw.strip()
         columns = read_header(line)
         if columns is not None:
+            self._close_items()
             self.table = TableReader(columns)
             return
+        if self.roots and _APPENDIX.match(line):
+            self.stack.clear()
+            self.current, self.table, self.appendix = None, None, True
+            return
+        if self.appendix:
+            self.appendix = False
+            if read_mark(line) is None and is_heading_text(line) and len(line) <= _TABLE_HEADING_MAX:
+                self.attach(Node("appendix", None, "附件", lineno, parts=[line], lines=[lineno]), "appendix")
+                return
         if self.table is not None and self._table_line(lineno, line):
             return
         mark = read_mark(line)
@@ -124,6 +139,14 @@ class _Builder:
             self.current.closed = bool(split_unit_clause(line)[1])
         else:
             self.current.after.append(line)
+
+    def _close_items(self) -> None:
+        """A table starts: the open item (a measure, not a heading) cannot hold it; its heading does."""
+        while self.stack:
+            top = self.stack[-1]
+            if top.style in self.styles_with_children or (is_heading_text(top.parts[0]) and not top.closed):
+                break
+            self.stack.pop()
 
     def _open(self, lineno: int, raw: str, line: str, mark: Mark) -> None:
         node = Node(mark.style, mark.number, mark.label, lineno, indented=raw[: len(raw) - len(raw.lstrip())] != "",

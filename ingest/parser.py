@@ -20,7 +20,7 @@ from .clauses import parse_unit_clause, split_unit_clause
 from .errors import IngestError
 from .extract import find_deadlines, find_targets
 from .header import make_plan_id, read_header
-from .layouts import ANNUAL, NO_TASK_MESSAGE, task_layout
+from .layouts import ANNUAL, NO_TASK_MESSAGE, require_tasks, task_layout
 from .outline import build_outline
 from .records import Deadline, Defect, Plan, Task, Unit, UnitMention
 from .script import is_traditional, to_simplified
@@ -72,8 +72,9 @@ def parse_plan(text: str, *, source: str = "<text>", units: UnitTable | None = N
         state.add("traditional_script", "the plan is in Traditional Chinese; converted to Simplified with OpenCC "
                   "(the original wording is kept with each task)", None, "info")
     structure = build_structure(outline, source)
-    if not structure.drafts and not allow_empty:
+    if not structure.drafts and not allow_empty:  # the cheap case first; refusal() below tells the rest
         raise IngestError(NO_TASK_MESSAGE, source=source, hint="pass --allow-empty to build it anyway")
+    any_units = any(_has_units(d) for d in structure.drafts)
     for draft in structure.drafts:
         if draft.node.indented and draft.node.style == "n":
             structure.defects.append(Defect("stray_whitespace", f"task {draft.number} is indented", draft.node.line,
@@ -90,7 +91,6 @@ def parse_plan(text: str, *, source: str = "<text>", units: UnitTable | None = N
     state.defects.extend(check_section_numbers(structure.sections, nodes, source))
     state.defects.extend(check_task_numbers(structure.drafts, source))
 
-    any_units = any(_has_units(d) for d in structure.drafts)
     mentions_by_unit: dict[str, list[UnitMention]] = {}
     tasks = [_task(position, d, state, any_units, original_lines if script == "traditional" else None,
                    mentions_by_unit) for position, d in enumerate(structure.drafts, start=1)]
@@ -101,7 +101,7 @@ def parse_plan(text: str, *, source: str = "<text>", units: UnitTable | None = N
     layouts = [name for name, _ in Counter(t.layout for t in tasks).most_common()]
     if header.year is not None and tasks:
         layouts.append(ANNUAL)
-    return Plan(
+    plan = Plan(
         id=make_plan_id(header.issuer, header.start, header.end, source.rsplit(".", 1)[0]),
         title=header.title, issuer=header.issuer, period_start=header.start, period_end=header.end,
         status=header.status, source=source, sha256=sha256, encoding=encoding,
@@ -110,6 +110,7 @@ def parse_plan(text: str, *, source: str = "<text>", units: UnitTable | None = N
         units=plan_units, defects=tuple(state.defects), script=script, layouts=tuple(layouts),
         body_share=_body_share(outline, tasks), year=header.year,
     )
+    return plan if allow_empty else require_tasks(plan)
 
 
 def _has_units(draft: TaskDraft) -> bool:
@@ -164,7 +165,7 @@ def _task(position: int, draft: TaskDraft, state: _State, any_units: bool, origi
         participating_units=tuple(m.canonical for m in mentions if m.role == "participating"),
         mentions=mentions, deadlines=deadlines, targets=find_targets(body), line=node.line,
         original_text="".join(original[n - 1].strip() for n in node.lines) if original else "",
-        layout=task_layout(node, bool(mentions), bracketed, form), timeframe=timeframe,
+        layout=task_layout(node, bool(mentions), bracketed, form, clause), timeframe=timeframe,
     )
 
 

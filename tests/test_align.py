@@ -149,3 +149,16 @@ def test_cli_align_unknown_plan_is_one_line(built) -> None:
     )
     assert out.returncode == 2
     assert out.stderr.startswith("policykg: error: no plan 'chongqing-bishan-2021'") and "did you mean" in out.stderr
+
+
+def test_cli_align_finds_the_parent_by_the_rule(tmp_path: Path) -> None:
+    import shutil
+
+    child = ROOT / "data" / "plans" / "chongqing-bishan-fazhi-zhengfu-2021-2025-draft.txt"
+    cmd = [sys.executable, "-m", "policykg.cli", "align", str(child), "--json", "--data", str(tmp_path)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "no parent plan of chongqing-bishan-2021-2025" in out.stderr
+    (tmp_path / "parents").mkdir()
+    shutil.copy(PARENT_FILE, tmp_path / "parents" / PARENT_FILE.name)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True)
+    assert json.loads(out.stdout)["parent"] == "chongqing-2021-2025"
