@@ -114,13 +114,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.allow_empty:
         config = config.with_(allow_empty=True)
     info = build(config, [Path(p) for p in args.paths] or None, progress_printer(),
-                 with_search=not args.no_search)
+                 with_search=not args.no_search, kind=args.kind)
     for line in layout_report(info.manifest.plans):
         print(line)
     c = info.manifest.counts
     print(f"built {info.path}: {c.plans} plan(s), {c.chapters} chapters, {c.sections} sections, "
           f"{c.tasks} tasks, {c.units} units, {c.triples} triples, "
-          f"{c.defects} defect(s) reported, in {info.seconds:.1f} s")
+          f"{c.defects} defect(s) reported"
+          + (f", {c.reports} report(s) with {c.evidence_links} evidence link(s)" if c.reports else "")
+          + f", in {info.seconds:.1f} s")
     return 0
 
 
@@ -283,7 +285,9 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("build", help="parse plans and build the graph and search index")
-    p.add_argument("paths", nargs="*", help="plan files or folders (default: <data>/plans)")
+    p.add_argument("paths", nargs="*", help="plan and report files or folders (default: <data>/plans and <data>/reports)")
+    p.add_argument("--kind", choices=("auto", "plan", "report"), default="auto",
+                   help="what the files given are (auto: a report when its title reads as one)")
     p.add_argument("--out", help="build folder to write (default: <data>/build)")
     p.add_argument("--no-search", action="store_true", help="skip the search index (graph only)")
     p.add_argument("--allow-empty", action="store_true",
@@ -329,7 +333,7 @@ def _command_modules() -> list[Any]:
     import importlib
 
     modules = []
-    for name in ("cli_search", "cli_sparql", "cli_workload", "cli_align"):
+    for name in ("cli_search", "cli_sparql", "cli_workload", "cli_align", "cli_follow"):
         try:
             modules.append(importlib.import_module(f"policykg.{name}"))
         except ModuleNotFoundError as exc:
