@@ -205,3 +205,8 @@ def test_a_build_refuses_a_document_without_tasks_in_one_line_unless_allowed(tmp
     assert "12-meeting-notice.txt" in capsys.readouterr().out
     # the refusal holds for a plan the cache kept from the --allow-empty build
     assert main(["build", "--no-search", "--data", str(data)]) == 2
+
+
+def test_the_readme_shows_the_evaluation_table_the_command_prints():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert format_table(table_rows(evaluate())) in readme
