@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from . import __version__
 from .build import Build, build
 from .config import Config
 from .manifest import PlanSummary
+from .progress import progress_printer
 
 
 class CliError(PolicykgError):
@@ -44,31 +45,6 @@ def config_from_args(args: argparse.Namespace) -> Config:
     if getattr(args, "store", None):
         changes["store_url"] = args.store
     return config.with_(**changes) if changes else config
-
-
-def _stage_key(stage: str) -> str:
-    """One line per stage in logs: "parse a.txt", "parse b.txt" … are one stage."""
-    return "parse" if stage.startswith("parse ") else stage
-
-
-def progress_printer(stream: Any = None) -> Callable[[str, float], None]:
-    """Progress on stderr: a rewritten line on a terminal, one line per stage otherwise."""
-    out = stream or sys.stderr
-    tty = out.isatty()
-    last: list[str] = [""]
-
-    def report(stage: str, fraction: float) -> None:
-        if tty:
-            out.write(f"\r\033[K[{fraction:4.0%}] {stage}")
-            if stage == "done":
-                out.write("\n")
-            out.flush()
-        elif _stage_key(stage) != last[0]:
-            out.write(f"policykg: {stage}\n")
-            out.flush()
-        last[0] = _stage_key(stage)
-
-    return report
 
 
 def open_build(args: argparse.Namespace) -> Build:
