@@ -50,6 +50,7 @@ import pyoxigraph as ox
 
 from graph.namespaces import ID, PK, PREFIXES
 from graph.textfmt import table
+from ingest.errors import PolicykgError
 
 DEFAULT_TIMEOUT = 10.0  # seconds
 DEFAULT_LIMIT = 10_000  # rows (triples for CONSTRUCT/DESCRIBE)
@@ -74,7 +75,7 @@ Scorer = Callable[[str, int], Mapping[str, float]]
 # --- errors: every one carries a one-line message and the HTTP status the endpoint answers with ---
 
 
-class SparqlError(Exception):
+class SparqlError(PolicykgError):
     """A query could not be answered; ``str(err)`` is one line meant for the user."""
 
     status = 500

@@ -62,7 +62,9 @@ def looks_like_verb_clause(text: str) -> bool:
         verb = VERB_RE.search(piece)
         if not verb or verb.start() == 0:
             return False
-        names = [n for n in re.split(r"[、]", re.sub(r"^由", "", piece[: verb.start()])) if n]
+        # a name may end in its other name: 区委党校（区行政学校）
+        names = [re.sub(r"[（(][^（）()]*[）)]$", "", n) for n in re.split(r"[、]", re.sub(r"^由", "", piece[: verb.start()]))]
+        names = [n for n in names if n]
         if not names or not all(UNIT_END_RE.search(n) or _COLLECTIVE_NAME.search(n) for n in names):
             return False
     return True

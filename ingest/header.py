@@ -55,14 +55,13 @@ def read_header(lines: list[tuple[int, str]]) -> Header:
         else:
             preamble.append(line)
     title = "".join(title_parts)
-    m_period = PERIOD_RE.search(title) or PERIOD_RE.search("".join(preamble[:1]))
-    start = int(m_period.group("a")) if m_period else None
-    end = int(m_period.group("b")) if m_period else None
-    year = None
+    m_period = PERIOD_RE.search(title)
     m_year = YEAR_RE.search(title)
-    if not m_period and m_year and ANNUAL_RE.search(title):
-        year = int(m_year.group("y"))
-        start = end = year
+    year = int(m_year.group("y")) if not m_period and m_year and ANNUAL_RE.search(title) else None
+    if year is None and m_period is None:
+        m_period = PERIOD_RE.search("".join(preamble[:1]))
+    start = int(m_period.group("a")) if m_period else year
+    end = int(m_period.group("b")) if m_period else year
     m_issuer = ISSUER_RE.match(title)
     issuer = m_issuer.group("issuer") if m_issuer else ""
     return Header(title, status, preamble, start, end, year, issuer)

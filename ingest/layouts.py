@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .outline import Node
+    from .records import Plan
 
 CLAUSE = "clause"  # 1. numbered item with a trailing bracketed labelled clause （牵头单位：…；责任单位：…）
 ROLE_LINE = "role-line"  # 2. item followed by a role line 责任单位：… (own line or end of paragraph)
@@ -51,3 +52,24 @@ def task_layout(node: Node, has_units: bool, bracketed: bool, form: str, clause:
 
 _SHORT_LABEL = re.compile(r"(?:^|[；;，,\s])(?:牵头|配合|参与|协办|主办|责任)\s*[：:]")
 _COMMA_LABEL = re.compile(r"[，,]\s*[\u4e00-\u9fff]{2,4}(?:单位|部门)\s*[：:]")
+
+
+def refusal(plan: Plan) -> str | None:
+    """Why ``plan`` is not built without ``--allow-empty``: no task, or only items without units in
+    a text whose title names no plan (a notice's 一、会议时间 is no measure); None when it is a plan."""
+    if not plan.tasks:
+        return NO_TASK_MESSAGE
+    named = any(t.lead_units or t.responsible_units or t.participating_units for t in plan.tasks)
+    if not named and not PLAN_TITLE.search(plan.title):
+        return NO_TASK_MESSAGE + "; the items found name no unit and the title names no plan (方案/要点/意见 …)"
+    return None
+
+
+def require_tasks(plan: Plan) -> Plan:
+    """``plan``, or the IngestError a build reports as its one line (exit 2)."""
+    from .errors import IngestError
+
+    reason = refusal(plan)
+    if reason is not None:
+        raise IngestError(reason, source=plan.source, hint="pass --allow-empty to build it anyway")
+    return plan

@@ -20,7 +20,7 @@ from .clauses import parse_unit_clause, split_unit_clause
 from .errors import IngestError
 from .extract import find_deadlines, find_targets
 from .header import make_plan_id, read_header
-from .layouts import ANNUAL, NO_TASK_MESSAGE, PLAN_TITLE, task_layout
+from .layouts import ANNUAL, NO_TASK_MESSAGE, require_tasks, task_layout
 from .outline import build_outline
 from .records import Deadline, Defect, Plan, Task, Unit, UnitMention
 from .script import is_traditional, to_simplified
@@ -72,10 +72,9 @@ def parse_plan(text: str, *, source: str = "<text>", units: UnitTable | None = N
         state.add("traditional_script", "the plan is in Traditional Chinese; converted to Simplified with OpenCC "
                   "(the original wording is kept with each task)", None, "info")
     structure = build_structure(outline, source)
-    any_units = any(_has_units(d) for d in structure.drafts)
-    if not allow_empty and (not structure.drafts or (not any_units and not PLAN_TITLE.search(header.title))):
-        # items without units in a text whose title names no plan (a notice, a letter) are not measures
+    if not structure.drafts and not allow_empty:  # the cheap case first; refusal() below tells the rest
         raise IngestError(NO_TASK_MESSAGE, source=source, hint="pass --allow-empty to build it anyway")
+    any_units = any(_has_units(d) for d in structure.drafts)
     for draft in structure.drafts:
         if draft.node.indented and draft.node.style == "n":
             structure.defects.append(Defect("stray_whitespace", f"task {draft.number} is indented", draft.node.line,
@@ -102,7 +101,7 @@ def parse_plan(text: str, *, source: str = "<text>", units: UnitTable | None = N
     layouts = [name for name, _ in Counter(t.layout for t in tasks).most_common()]
     if header.year is not None and tasks:
         layouts.append(ANNUAL)
-    return Plan(
+    plan = Plan(
         id=make_plan_id(header.issuer, header.start, header.end, source.rsplit(".", 1)[0]),
         title=header.title, issuer=header.issuer, period_start=header.start, period_end=header.end,
         status=header.status, source=source, sha256=sha256, encoding=encoding,
@@ -111,6 +110,7 @@ def parse_plan(text: str, *, source: str = "<text>", units: UnitTable | None = N
         units=plan_units, defects=tuple(state.defects), script=script, layouts=tuple(layouts),
         body_share=_body_share(outline, tasks), year=header.year,
     )
+    return plan if allow_empty else require_tasks(plan)
 
 
 def _has_units(draft: TaskDraft) -> bool:

@@ -68,5 +68,5 @@ ROLE_WORD_RE = re.compile(r"(牵头|负责|配合|参与|[：:]|协办$|主办$|
 ROLE_LINE_RE = re.compile(rf"^(?:{_LABEL_ALT})\s*[：:]\s*\S")
 TIME_LINE_RE = re.compile(rf"^(?:{_TIME_ALT})\s*[：:]\s*\S")
 # a unit name ends like one of these (for verb clauses without labels, which need this check)
-UNIT_END_RE = re.compile(r"(局|委|办|部|院|厅|政府|中心|会|所|队|处|室|站|馆|集团|公司|单位|部门|机关|法院|检察院|"
+UNIT_END_RE = re.compile(r"(局|委|办|部|院|厅|政府|中心|会|所|队|处|室|站|馆|校|集团|公司|单位|部门|机关|法院|检察院|"
                          r"街道|乡镇|镇|组|署|社|行|台|团|联|协)$")

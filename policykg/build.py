@@ -194,6 +194,8 @@ class _Run:
         cache = BuildCache(config.build)
         shas = [sha256_file(f) for f in files]
         units_sha = sha256_file(config.units) if config.units.exists() else ""
+        if config.allow_empty:  # records kept under --allow-empty are not reused by a build that refuses
+            units_sha += "+allow-empty"
         keys = [cache.record_key(sha, f.name, units_sha) for f, sha in zip(files, shas, strict=True)]
         run = cls(config, files, report, cache, shas, keys, try_read_manifest(config.build), _t=started)
         run.lap("hash")

@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from graph.namespaces import PREFIXES
 from graph.queries import get_query, list_queries
@@ -84,9 +84,11 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_describe)
 
 
-def _fail(message: str) -> int:
-    print(f"policykg: error: {message}", file=sys.stderr)
-    return 2
+def _fail(message: str) -> NoReturn:
+    """Report through the CLI's one error path (policykg.cli.main prints it and exits 2)."""
+    from policykg.cli import CliError
+
+    raise CliError(message)
 
 
 def resolve_query(arg: str) -> str:

@@ -77,6 +77,11 @@ class PlanSummary:
     issuer: str = ""  # with the period: which plan is whose parent, without reading the record
     period_start: int | None = None
     period_end: int | None = None
+    # how the document was read (ingest.layouts): layouts recognised, most tasks first; the share of
+    # its body text that ended up in tasks; tasks that name no unit
+    layouts: list[str] = field(default_factory=list)
+    body_share: float = 0.0
+    tasks_without_units: int = 0
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from graph.corpus import parse_ntriples, plan_kinds, plan_ntriples, removal_triples
 from graph.rdf import gov_id
 from ingest import load_unit_table, read_plan
+from ingest.layouts import require_tasks
 from ingest.records import Plan, plan_from_dict, plan_to_dict
 
 from .cache import BuildCache
@@ -39,12 +40,12 @@ FULL_REBUILD_SHARE = 0.5  # above this share of changed plans, rebuild the store
 _worker_table: Any = None
 
 
-def _parse_in_worker(path: str, units: str | None) -> dict[str, Any]:
+def _parse_in_worker(path: str, units: str | None, allow_empty: bool) -> dict[str, Any]:
     """Parse one plan in a worker process (the unit table is loaded once per worker)."""
     global _worker_table
     if _worker_table is None:
         _worker_table = load_unit_table(Path(units) if units else None)
-    return plan_to_dict(read_plan(Path(path), _worker_table))
+    return plan_to_dict(read_plan(Path(path), _worker_table, allow_empty=allow_empty))
 
 
 def _pool(n_jobs: int) -> ProcessPoolExecutor | None:
@@ -64,7 +65,8 @@ def load_plans(files: Sequence[Path], shas: Sequence[str], keys: Sequence[str], 
     for i in which:
         plan = cache.load_plan(keys[i])
         if plan is not None and plan.sha256 == shas[i]:
-            found[i] = plan
+            # cached by a build with --allow-empty: refused all the same without it
+            found[i] = plan if config.allow_empty else require_tasks(plan)
         else:
             todo.append(i)
     pool = _pool(len(todo))
@@ -72,12 +74,12 @@ def load_plans(files: Sequence[Path], shas: Sequence[str], keys: Sequence[str], 
         table = load_unit_table(units_path) if todo else None
         for n, i in enumerate(todo):
             report(f"parse {files[i].name}", n / max(1, len(todo)))
-            found[i] = read_plan(files[i], table)
+            found[i] = read_plan(files[i], table, allow_empty=config.allow_empty)
             cache.save_plan(keys[i], found[i])
     else:
         with pool:
-            futures = {i: pool.submit(_parse_in_worker, str(files[i]), str(units_path) if units_path else None)
-                       for i in todo}
+            futures = {i: pool.submit(_parse_in_worker, str(files[i]), str(units_path) if units_path else None,
+                                      config.allow_empty) for i in todo}
             for n, i in enumerate(todo):
                 report(f"parse {files[i].name}", n / max(1, len(todo)))
                 found[i] = plan_from_dict(futures[i].result())
@@ -107,6 +109,9 @@ def plan_summary(plan: Plan, key: str, base_id: str) -> PlanSummary:
         counts=PlanCounts(chapters=len(plan.chapters), sections=len(plan.sections), tasks=len(plan.tasks),
                           units=len(plan.units), defects=len(plan.defects)),
         issuer=plan.issuer, period_start=plan.period_start, period_end=plan.period_end,
+        layouts=list(plan.layouts), body_share=plan.body_share,
+        tasks_without_units=sum(1 for t in plan.tasks
+                                if not (t.lead_units or t.responsible_units or t.participating_units)),
     )
 
 

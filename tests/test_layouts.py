@@ -147,3 +147,61 @@ def test_body_share_and_layouts_are_reported(bishan):
 def test_readers_are_registered_by_name():
     names = {r.name for r in readers()}
     assert {"text", "docx", "pdf", "doc"} <= names
+
+
+@pytest.mark.parametrize("layout", ["clause", "role-line", "inline-roles", "table", "measure"])
+def test_synthetic_plans_come_in_every_layout_and_parse_whole(layout, unit_table):
+    from bench.synth import generate_plan
+
+    name, text = generate_plan(5, layout=layout)
+    plan = parse_plan(text, source=name, units=unit_table)
+    assert len(plan.tasks) == 74
+    assert plan.layouts[0] == layout
+    with_units = sum(1 for t in plan.tasks if t.lead_units or t.responsible_units)
+    assert with_units == (0 if layout == "measure" else 74)
+
+
+def test_the_synthetic_corpus_mixes_layouts():
+    from bench.synth import plan_layout
+
+    assert {plan_layout(i) for i in range(100)} == {"clause", "role-line", "inline-roles", "table", "measure"}
+
+
+def _gallery_data(tmp_path: Path, with_notice: bool) -> Path:
+    import shutil
+
+    data = tmp_path / "data"
+    (data / "plans").mkdir(parents=True)
+    for path in GALLERY.iterdir():
+        if path.suffix in (".txt", ".docx", ".pdf") and (with_notice or "notice" not in path.name):
+            shutil.copy(path, data / "plans" / path.name)
+    shutil.copy(Path(__file__).resolve().parent.parent / "data" / "units.toml", data / "units.toml")
+    return data
+
+
+def test_a_build_reports_layouts_body_share_and_tasks_without_units_per_document(tmp_path, capsys):
+    from policykg.cli import main
+    from policykg.manifest import read_manifest
+
+    data = _gallery_data(tmp_path, with_notice=False)
+    assert main(["build", "--no-search", "--data", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "05-measures-provincial.txt: 5 tasks, layout measure" in out and "5 task(s) without units" in out
+    assert "08-table-task-division.docx: 3 tasks, layout table+annual, 100% of body text in tasks" in out
+    summaries = {p.source: p for p in read_manifest(data / "build").plans}
+    assert summaries["10-mixed-layouts.txt"].layouts == ["clause", "role-line", "inline-roles", "measure", "table"]
+    assert summaries["10-mixed-layouts.txt"].tasks_without_units == 1
+    assert 0.5 < summaries["01-clause-county-plan.txt"].body_share < 1
+
+
+def test_a_build_refuses_a_document_without_tasks_in_one_line_unless_allowed(tmp_path, capsys):
+    from policykg.cli import main
+
+    data = _gallery_data(tmp_path, with_notice=True)
+    assert main(["build", "--no-search", "--data", str(data)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("policykg: error: 12-meeting-notice.txt: does not look like a plan: no task found")
+    assert main(["build", "--no-search", "--allow-empty", "--data", str(data)]) == 0
+    assert "12-meeting-notice.txt" in capsys.readouterr().out
+    # the refusal holds for a plan the cache kept from the --allow-empty build
+    assert main(["build", "--no-search", "--data", str(data)]) == 2

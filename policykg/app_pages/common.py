@@ -24,7 +24,7 @@ import networkx as nx
 import pandas as pd
 import streamlit as st
 
-from ingest import IngestError
+from ingest.errors import PolicykgError
 from ingest.records import ROLES, Plan, Role, Task
 from ingest.vocab import ANY_ROLE_LABEL as ANY_ROLE_LABEL  # the pages read the vocabulary as c.*
 from ingest.vocab import ROLE_LABELS as ROLE_LABELS
@@ -222,7 +222,7 @@ def ensure_build() -> Build:
             Build.open(cfg, progress=report)
         _is_current.clear()
         b = _open(build_key(cfg))
-    except (IngestError, BuildError, OSError) as exc:
+    except (PolicykgError, OSError) as exc:  # any error a user can act on, not only parsing
         bar.empty()
         st.error(f"无法建立知识图谱：{md_escape(exc)}")
         st.stop()
