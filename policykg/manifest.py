@@ -50,6 +50,8 @@ class PlanCounts:
 class BuildCounts(PlanCounts):
     plans: int = 0
     triples: int = 0
+    reports: int = 0  # annual reports (issue #15)
+    evidence_links: int = 0  # statement → task links of those reports
 
     def as_dict(self) -> dict[str, int]:
         return dataclasses.asdict(self)
@@ -85,6 +87,46 @@ class PlanSummary:
 
 
 @dataclass(frozen=True)
+class ReportCounts:
+    statements: int = 0
+    linked: int = 0  # statements with at least one evidence link
+    links: int = 0
+    defects: int = 0
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """What a build keeps of one annual report (``policykg.follow``).
+
+    ``key`` is the report's link key in the follow-through cache (its parse, the record keys of the
+    plans it is linked to, the model, the code): an unchanged key means its links and triples are
+    reused as they are; ``plans`` are the ids of the plans it reports on.
+    """
+
+    id: str
+    key: str
+    record: str  # reports/<id>.json, relative to the build
+    path: str  # the source file, resolved
+    title: str = ""
+    source: str = ""
+    sha256: str = ""
+    year: int | None = None
+    issuer: str = ""
+    gov: str = ""
+    plans: list[str] = field(default_factory=list)
+    counts: ReportCounts = field(default_factory=ReportCounts)
+
+
+@dataclass(frozen=True)
+class ReportsDone:
+    """Which reports this build linked anew, which it reused from the cache, which left."""
+
+    linked: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class StoreSpec:
     """Where a build's graph lives: ``store/`` in the build (oxigraph) or a named graph on a server."""
 
@@ -104,6 +146,7 @@ class IncrementalReport:
     removed: list[str] = field(default_factory=list)  # plan ids taken out of the previous store
     embedded_texts: int | None = None  # texts embedded anew (None: no search index)
     search: str | None = None  # the search index's own mode: "full" or "incremental"
+    reports: ReportsDone = field(default_factory=ReportsDone)
     seconds: dict[str, float] = field(default_factory=dict)  # by stage
 
 
@@ -154,6 +197,8 @@ class BuildManifest:
     parents: list[ParentSummary] = field(default_factory=list)
     alignments: list[AlignmentSummary] = field(default_factory=list)
     parents_fingerprint: str = ""  # of data/parents ("" when empty): a change there makes the build stale
+    reports: list[ReportSummary] = field(default_factory=list)
+    reports_fingerprint: str = ""  # names and contents of the report files read
 
     @property
     def plan_ids(self) -> list[str]:

@@ -55,6 +55,7 @@ PAGE_PATHS: dict[str, str] = {
     "unit": "unit",
     "network": "network",
     "deadlines": "deadlines",
+    "progress": "progress",
     "sparql": "sparql",
     "parent": "parent",
 }
