@@ -56,10 +56,10 @@ from graph.corpus import (
 )
 from graph.nxgraph import build_networkx
 from graph.rdf import gov_id
-from graph.remote import RemoteStore, graph_iri, public_url
 from graph.store import GraphStore
 from ingest import IngestError, load_unit_table, read_plan
 from ingest.records import Plan, plan_from_dict, plan_to_dict
+from sparql.remote import RemoteStore, graph_iri, public_url
 
 from .config import DEFAULT_MODEL, Config
 

@@ -318,8 +318,8 @@ def _command_modules() -> list[Any]:
 USER_ERRORS = {
     "search.engine": "SearchIndexError",
     "search.embedders": "EmbedderError",
-    "graph.sparql": "SparqlError",
-    "graph.queries": "QueryFileError",
+    "sparql.errors": "SparqlError",
+    "sparql.queries": "QueryFileError",
 }
 
 

@@ -23,11 +23,12 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from graph.queries import list_queries
-from graph.remote import RemoteSparqlEngine, RemoteStore, inline_search
-from graph.sparql import SparqlEngine, scorer_for_build
 from policykg.build import Build, build
 from policykg.config import Config
+from sparql.engine import EmbeddedSparqlEngine
+from sparql.queries import list_queries
+from sparql.remote import RemoteSparqlEngine, RemoteStore, inline_search
+from sparql.search import scorer_for_build
 from tests.conftest import copy_data, free_port, serving
 
 VIRTUOSO = shutil.which("virtuoso-t")
@@ -156,7 +157,7 @@ def test_the_build_lands_in_its_own_named_graph(remote_build: Build, virtuoso: s
 
 def test_canned_queries_give_the_same_rows_on_virtuoso_and_oxigraph(remote_build: Build, built: Build) -> None:
     scorer = scorer_for_build(built)
-    local = SparqlEngine(built.store.path, timeout=60, limit=100_000, scorer=scorer)
+    local = EmbeddedSparqlEngine(built.store.path, timeout=60, limit=100_000, scorer=scorer)
     remote = RemoteSparqlEngine(remote_build.store, timeout=60, limit=100_000, scorer=scorer)  # type: ignore[arg-type]
     assert built.counts["triples"] == remote_build.counts["triples"]
     try:
