@@ -14,6 +14,7 @@ Results are printed as a Markdown table and written to ``<out>/results.json`` af
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -105,7 +106,7 @@ def child_build(data: Path, with_search: bool) -> dict[str, Any]:
         "tasks": info.tasks,
         "plans": info.plans,
         "peak_rss_mb": max(me, kids) / 1024,
-        "incremental": info.manifest["incremental"],
+        "incremental": dataclasses.asdict(info.manifest.incremental),
         "build_dir": str(info.path.resolve()),
     }
 
@@ -160,7 +161,7 @@ def measure_queries(data: Path, rdflib_baseline: bool, with_search: bool) -> dic
         search = {"p50_ms": 1000 * statistics.median(times), "p95_ms": 1000 * _pct(times, 0.95)}
         scorer = scorer_for_build(b)
     store = b.store
-    one_plan = b.manifest["plans"][len(b.manifest["plans"]) // 2]["id"]
+    one_plan = b.manifest.plans[len(b.manifest.plans) // 2].id
     sparql: dict[str, dict[str, Any]] = {"_plan": {"id": one_plan}}
     # the time-limited engine (a worker process), so one runaway query cannot stall the benchmark
     # the engine's default row cap (10,000), as analysts run the queries from the CLI, endpoint and app

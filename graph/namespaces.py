@@ -9,7 +9,7 @@ import re
 from urllib.parse import quote
 
 from rdflib import Namespace
-from rdflib.namespace import DCTERMS, ORG, OWL, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 PK = Namespace("https://w3id.org/policykg/ontology#")
 ID = Namespace("https://w3id.org/policykg/id/")
@@ -24,6 +24,7 @@ PREFIXES: dict[str, str] = {
     "rdfs": str(RDFS),
     "skos": str(SKOS),
     "xsd": str(XSD),
+    "prov": str(PROV),
 }
 
 
@@ -73,6 +74,11 @@ def _seg(text: str) -> str:
     return "".join(ch if ord(ch) > 127 else quote(ch, safe="-_.~") for ch in text)
 
 
+def segment(text: str) -> str:
+    """An IRI path segment for an id (see :func:`_seg`)."""
+    return _seg(text)
+
+
 def plan_iri(plan_id: str) -> str:
     return f"{ID}{_seg(plan_id)}"
 
@@ -107,3 +113,26 @@ def unit_iri(gov_id: str, unit_slug: str) -> str:
 
 def unit_kind_iri(kind_slug: str) -> str:
     return f"{ID}kind/{_seg(kind_slug)}"
+
+
+# --- follow-through (issue #15): reports, statements and link nodes
+
+
+def report_iri(report_id: str) -> str:
+    return f"{ID}report/{_seg(report_id)}"
+
+
+def statement_iri(report_id: str, position: int) -> str:
+    return f"{report_iri(report_id)}/statement/{position}"
+
+
+def figure_iri(report_id: str, position: int, k: int) -> str:
+    return f"{statement_iri(report_id, position)}/figure/{k}"
+
+
+def link_iri(source_iri: str, kind: str, k: int) -> str:
+    """A link node (pk:Link) hangs under its source: ``…/statement/3/evidence/1``, ``…/task/7/derivation/2``.
+
+    ``kind`` is ``evidence`` or ``derivation``; ``k`` is the link's rank among the source's links.
+    """
+    return f"{source_iri}/{_seg(kind)}/{k}"

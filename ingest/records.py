@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Role = Literal["lead", "responsible", "participating"]
-ROLES: tuple[Role, ...] = ("lead", "responsible", "participating")
-
-UnitType = Literal["party", "government", "judicial", "congress", "collective", "other"]
-UNIT_TYPES: tuple[UnitType, ...] = ("party", "government", "judicial", "congress", "collective", "other")
-
-Severity = Literal["error", "warning", "info"]
+# The vocabulary lives in .vocab; records re-export it because every record names these types.
+from .vocab import ROLES as ROLES
+from .vocab import UNIT_TYPES as UNIT_TYPES
+from .vocab import Role as Role
+from .vocab import Severity as Severity
+from .vocab import UnitType as UnitType
 
 
 @dataclass(frozen=True)
@@ -102,6 +101,8 @@ class Task:
     targets: tuple[Target, ...] = ()
     line: int = 0
     original_text: str = ""  # the paragraph as printed, when the plan was converted (Traditional → Simplified)
+    layout: str = ""  # how the task was printed: one of ingest.layouts.TASK_LAYOUTS
+    timeframe: str = ""  # the time wording as printed (完成时限 column or segment), e.g. "长期坚持", "6月底前"
 
     def units(self, role: Role) -> tuple[str, ...]:
         return {
@@ -130,6 +131,9 @@ class Plan:
     tasks: tuple[Task, ...] = ()
     units: tuple[Unit, ...] = ()
     defects: tuple[Defect, ...] = field(default=())
+    layouts: tuple[str, ...] = ()  # layouts recognised in the document, most tasks first (ingest.layouts)
+    body_share: float = 0.0  # share of the body text (after the title block) that ended up in tasks
+    year: int | None = None  # an annual plan's year (工作要点 2024年): relative deadlines are dated from it
 
     def section(self, position: int | None) -> Section | None:
         if position is None:
@@ -184,5 +188,6 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
             "tasks": tuple(task(t) for t in data["tasks"]),
             "units": tuple(Unit(**{**u, "aliases": tuple(u["aliases"])}) for u in data["units"]),
             "defects": tuple(Defect(**x) for x in data["defects"]),
+            "layouts": tuple(data.get("layouts", ())),
         }
     )

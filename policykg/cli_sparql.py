@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from graph.namespaces import DISPLAY_PREFIXES, PREFIXES, RDF, RDFS, curie, expand_curie
 from graph.textfmt import table
@@ -81,9 +81,11 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_describe)
 
 
-def _fail(message: str) -> int:
-    print(f"policykg: error: {message}", file=sys.stderr)
-    return 2
+def _fail(message: str) -> NoReturn:
+    """Report through the CLI's one error path (policykg.cli.main prints it and exits 2)."""
+    from policykg.cli import CliError
+
+    raise CliError(message)
 
 
 def resolve_query(arg: str) -> str:
@@ -155,7 +157,7 @@ def cmd_sparql(args: argparse.Namespace) -> int:
     build = open_build(args)
     if args.plan:
         try:
-            text = scoped_query(args.query, args.plan, [p["id"] for p in build.manifest["plans"]])
+            text = scoped_query(args.query, args.plan, build.manifest.plan_ids)
         except ValueError as e:
             return _fail(str(e))
     try:

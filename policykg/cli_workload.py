@@ -1,6 +1,6 @@
 """`policykg workload` and `policykg findings`: the analyst's view of who carries a plan.
 
-The logic lives in :mod:`graph.workload` and :mod:`graph.network`; this module only turns a build
+The logic lives in :mod:`analysis.workload` and :mod:`analysis.network`; this module only turns a build
 into the report dicts (:func:`workload_report`, :func:`findings_report`, usable without argparse)
 and prints them as tables or JSON.
 """
@@ -14,18 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from graph.textfmt import clip, table
 from ingest.records import Plan
+from ingest.vocab import unit_type_label
 
 if TYPE_CHECKING:  # pandas and networkx load when a report is made, not at every CLI start
     import networkx as nx
 
-    from graph.workload import RoleWeights
+    from analysis.workload import RoleWeights
 
-TYPE_LABELS = {"party": "党委", "government": "政府", "judicial": "司法", "congress": "人大政协",
-               "collective": "集合", "other": "其他"}
 
 
 def _weights(text: str) -> RoleWeights:
-    from graph.workload import RoleWeights
+    from analysis.workload import RoleWeights
 
     try:
         return RoleWeights.parse(text)
@@ -57,8 +56,8 @@ def workload_report(
     with_communities: bool = False,
 ) -> dict[str, Any]:
     """The top units by weighted load (default weights 3/2/1), and optionally the communities."""
-    from graph.network import co_assignment_graph, communities, unit_metrics
-    from graph.workload import DEFAULT_WEIGHTS, unit_workload
+    from analysis.network import co_assignment_graph, communities, unit_metrics
+    from analysis.workload import DEFAULT_WEIGHTS, unit_workload
 
     weights = weights or DEFAULT_WEIGHTS
     w = unit_workload(plans, weights=weights, include_collectives=include_collectives)
@@ -92,8 +91,8 @@ def workload_report(
 def findings_report(
     plans: Sequence[Plan], *, as_of: dt.date | None = None, include_collectives: bool = True
 ) -> dict[str, Any]:
-    """All flagged findings as JSON-ready data (:meth:`graph.workload.Findings.to_json`)."""
-    from graph.workload import find_issues
+    """All flagged findings as JSON-ready data (:meth:`analysis.workload.Findings.to_json`)."""
+    from analysis.workload import find_issues
 
     return find_issues(plans, as_of=as_of, include_collectives=include_collectives).to_json()
 
@@ -106,7 +105,7 @@ def format_workload(report: dict[str, Any]) -> str:
     head = (f"Workload of {report['units_total']} units over {report['tasks']} tasks "
             f"(weights lead {w['lead']:g} / responsible {w['responsible']:g} / participating "
             f"{w['participating']:g}; {_population(report['include_collectives'])})")
-    rows = [(u["rank"], u["unit"], TYPE_LABELS.get(u["unit_type"], u["unit_type"]), u["lead"], u["responsible"],
+    rows = [(u["rank"], u["unit"], unit_type_label(u["unit_type"]), u["lead"], u["responsible"],
              u["participating"], u["tasks"], f"{u['load']:g}", f"{u['task_share']:.0%}", f"{u['load_share']:.1%}")
             for u in report["units"]]
     out = [head, "", table(["#", "unit", "type", "lead", "resp", "part", "tasks", "load", "of plan", "of load"],

@@ -35,6 +35,8 @@ class Config:
     result_limit: int = DEFAULT_LIMIT  # rows, for SPARQL
     # a SPARQL 1.1 server (query + update URL, e.g. Virtuoso's /sparql) instead of the embedded store
     store_url: str | None = field(default_factory=lambda: os.environ.get("POLICYKG_STORE_URL") or None)
+    # build documents in which no task is found (a notice, a letter) instead of refusing them (exit 2)
+    allow_empty: bool = False
 
     def __post_init__(self) -> None:
         d = self.data_dir

@@ -364,15 +364,16 @@ def _scorer_for_dir(build_dir: Path) -> Scorer:
 
 def _plan_ids(build: Any) -> tuple[str, ...] | None:
     """The plan ids of a build (or of the build directory a store lives in), when they can be read."""
+    from policykg.manifest import BuildManifest, try_read_manifest
+
     manifest = getattr(build, "manifest", None)
     if manifest is None and isinstance(build, str | Path):
         for directory in (Path(build), Path(build).parent):
-            with contextlib.suppress(OSError, ValueError):
-                manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+            if (manifest := try_read_manifest(directory)) is not None:
                 break
-    if not isinstance(manifest, dict):
+    if not isinstance(manifest, BuildManifest):
         return None
-    return tuple(p["id"] for p in manifest.get("plans", []) if "id" in p)
+    return tuple(manifest.plan_ids)
 
 
 def _bind(host: str, port: int) -> socket.socket:

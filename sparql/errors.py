@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ingest.errors import PolicykgError
 
-class SparqlError(Exception):
+
+class SparqlError(PolicykgError):
     """A query could not be answered; ``str(err)`` is one line meant for the user."""
 
     status = 500

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from graph import namespaces
 from graph.namespaces import plan_iri, sparql_prologue
+from ingest.errors import PolicykgError
 
 from .guard import query_form
 
@@ -49,11 +50,11 @@ _PLAN_MARK = re.compile(r"^(?P<indent>[ \t]*)#@plan\b[ \t]*(?P<pattern>.*)$", re
 _PLAN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-class QueryFileError(ValueError):
+class QueryFileError(PolicykgError, ValueError):
     """A canned query file lacks its header; raised at load time so a broken file is noticed early."""
 
 
-class QueryScopeError(ValueError):
+class QueryScopeError(PolicykgError, ValueError):
     """A query cannot be limited to the plans asked for (no plan markers, or a malformed plan id)."""
 
 

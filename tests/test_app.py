@@ -26,6 +26,7 @@ from streamlit.testing.v1 import AppTest
 from ingest.records import ROLES
 from policykg.build import Build
 from policykg.config import Config
+from policykg.manifest import read_manifest
 from tests.conftest import copy_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,15 +92,14 @@ def linked_tasks(df: Any, column: str = "任务") -> set[int]:
 def test_first_open_builds_then_serves(first_open: tuple[AppTest, float], app_data: Path) -> None:
     at, seconds = first_open
     assert not at.exception, [e.value for e in at.exception]
-    manifest = json.loads((app_data / "build" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["counts"]["tasks"] == 74
+    assert read_manifest(app_data / "build").counts.tasks == 74
     assert (app_data / "build" / "search" / "manifest.json").exists(), "the app's build includes the search index"
     assert at.title[0].value == "法治政府建设任务图谱"  # the overview is the default page
     assert not at.progress, "the progress bar is removed once the build is done"
     print(f"\nfirst open with build: {seconds:.1f} s")
 
 
-@pytest.mark.parametrize("page", ["overview", "search", "task", "unit", "network", "deadlines", "sparql"])
+@pytest.mark.parametrize("page", ["overview", "search", "task", "unit", "network", "deadlines", "parent", "sparql"])
 def test_every_page_runs_without_error(build: Build, page: str) -> None:
     at = open_page(page)
     assert not at.error, [e.value for e in at.error]
@@ -196,7 +196,7 @@ def test_network_page_views(build: Build) -> None:
 
 
 def test_network_graphml_download_is_the_graph_on_screen(build: Build) -> None:
-    from graph.network import co_assignment_graph
+    from analysis.network import co_assignment_graph
     from policykg.app_pages import common
 
     key = common.build_key(build.config)
@@ -216,6 +216,43 @@ def test_deadlines_page_marks_overdue_against_the_reference_date(build: Build) -
     assert int(metrics["已到期"]) == sum(d.date < as_of for d in deadlines)
     assert int(metrics["未到期"]) == sum(d.date >= as_of for d in deadlines)
     assert len(at.dataframe[0].value) == len(deadlines)
+
+
+# --- 上级对照 ------------------------------------------------------------------------------------------
+
+
+def test_parent_page_shows_measures_carriers_and_local_additions(build: Build, app_data: Path) -> None:
+    import shutil
+
+    from analysis.align import align
+    from ingest import load_unit_table, read_plan
+
+    parents = app_data / "parents"
+    if not parents.exists():  # without a parent plan the page says where to put one
+        at = open_page("parent")
+        assert any("parents" in i.value for i in at.info)
+    source = ROOT / "data" / "parents" / "chongqing-fazhi-zhengfu-2021-2025-extract.txt"
+    parents.mkdir(exist_ok=True)
+    shutil.copy(source, parents / source.name)
+    parent = read_plan(source, load_unit_table(app_data / "units.toml"))
+    expected = align(build.plans[0], parent)
+
+    at = open_page("parent")
+    assert at.query_params.get("parent") is None  # the automatic parent is the default, not in the URL
+    assert "（自动识别）" in at.selectbox[1].format_func(at.selectbox[1].value)
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["已承接"]) == len(parent.tasks) - len(expected.not_carried)
+    assert int(metrics["本级新增任务"]) == len(expected.local)
+    measures = at.dataframe[0].value
+    assert len(measures) == len(parent.tasks)
+    assert len(at.dataframe[1].value) == len(expected.local)
+
+    at.selectbox[2].set_value("not_carried").run()  # the filter goes into the URL ...
+    assert at.query_params["status"] == "not_carried"
+    at = open_page("parent", status="not_carried")  # ... and a link with it opens the same view
+    measures = at.dataframe[0].value
+    assert list(measures["措施"]) == [t.label for t in expected.not_carried]
+    assert set(measures["状态"]) == {"未承接"}
 
 
 # --- SPARQL --------------------------------------------------------------------------------------------

@@ -154,7 +154,11 @@ def test_at_least_twelve_documented_canned_queries() -> None:
 
 
 def test_every_canned_query_answers_on_the_plan(results: dict[str, QueryResult]) -> None:
+    needs_more = {q.name for q in list_queries() if "alignment" in q.requires}  # tests/test_align.py
     for name, r in results.items():
+        if name in needs_more:
+            assert len(r) == 0, f"{name} answers without the data it needs"
+            continue
         assert len(r) > 0, f"{name} returned nothing on the Bishan plan"
         assert not r.truncated
 

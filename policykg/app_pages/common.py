@@ -24,8 +24,13 @@ import networkx as nx
 import pandas as pd
 import streamlit as st
 
-from ingest import IngestError
+from ingest.errors import PolicykgError
 from ingest.records import ROLES, Plan, Role, Task
+from ingest.vocab import ANY_ROLE_LABEL as ANY_ROLE_LABEL  # the pages read the vocabulary as c.*
+from ingest.vocab import ROLE_LABELS as ROLE_LABELS
+from ingest.vocab import ROLE_UNIT_LABELS as ROLE_UNIT_LABELS
+from ingest.vocab import SEVERITY_LABELS as SEVERITY_LABELS
+from ingest.vocab import UNIT_TYPE_LABELS as UNIT_TYPE_LABELS
 from policykg.build import Build, BuildError, build
 from policykg.config import Config
 from search.engine import SearchIndexError
@@ -35,15 +40,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-ROLE_LABELS: dict[str, str] = {"lead": "牵头", "responsible": "责任", "participating": "参加"}
-TYPE_LABELS: dict[str, str] = {
-    "party": "党委部门",
-    "government": "政府部门",
-    "judicial": "司法机关",
-    "congress": "人大政协",
-    "collective": "集合主体",
-    "other": "其他",
-}
 TYPE_COLOURS: dict[str, str] = {
     "party": "#d62728",
     "government": "#1f77b4",
@@ -53,7 +49,6 @@ TYPE_COLOURS: dict[str, str] = {
     "other": "#2ca02c",
 }
 MODE_LABELS: dict[str, str] = {"hybrid": "混合（推荐）", "dense": "语义", "bm25": "关键词"}
-SEVERITY_LABELS: dict[str, str] = {"error": "错误", "warning": "警告", "info": "提示"}
 
 # URL paths of the pages (``st.Page(url_path=...)``); links between pages are built from these.
 PAGE_PATHS: dict[str, str] = {
@@ -64,6 +59,7 @@ PAGE_PATHS: dict[str, str] = {
     "network": "network",
     "deadlines": "deadlines",
     "sparql": "sparql",
+    "parent": "parent",
 }
 
 #: What a search can raise that an analyst can act on (rebuild); shown with st.error, never a traceback.
@@ -229,7 +225,7 @@ def ensure_build() -> Build:
             Build.open(cfg, progress=report)
         _is_current.clear()
         b = _open(build_key(cfg))
-    except (IngestError, BuildError, OSError) as exc:
+    except (PolicykgError, OSError) as exc:  # any error a user can act on, not only parsing
         bar.empty()
         st.error(f"无法建立知识图谱：{md_escape(exc)}")
         st.stop()
@@ -350,8 +346,8 @@ def similar(key: BuildKey, plan_id: str, position: int, top: int) -> list[dict[s
 @st.cache_data(show_spinner=False, max_entries=16)
 def workload(key: BuildKey, include_collectives: bool, roles: tuple[str, ...] = ROLES,
              chapters: tuple[int, ...] = ()) -> pd.DataFrame:
-    """Units by role with weighted load (``graph.workload.unit_workload``), for the chosen roles and chapters."""
-    from graph.workload import unit_workload
+    """Units by role with weighted load (``analysis.workload.unit_workload``), for the chosen roles and chapters."""
+    from analysis.workload import unit_workload
 
     plans = plans_for_chapters(_open(key).plans, chapters)
     df = unit_workload(plans, include_collectives=include_collectives)
@@ -362,7 +358,7 @@ def workload(key: BuildKey, include_collectives: bool, roles: tuple[str, ...] = 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def assignments(key: BuildKey) -> pd.DataFrame:
-    from graph.workload import assignments as assignment_table
+    from analysis.workload import assignments as assignment_table
 
     return assignment_table(_open(key).plans)
 
@@ -370,7 +366,7 @@ def assignments(key: BuildKey) -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def co_assignment(key: BuildKey, include_collectives: bool, roles: tuple[str, ...],
                   chapters: tuple[int, ...]) -> nx.Graph:
-    from graph.network import co_assignment_graph
+    from analysis.network import co_assignment_graph
 
     plans = plans_for_chapters(_open(key).plans, chapters)
     return co_assignment_graph(plans, include_collectives=include_collectives, roles=roles)  # type: ignore[arg-type]
@@ -379,7 +375,7 @@ def co_assignment(key: BuildKey, include_collectives: bool, roles: tuple[str, ..
 @st.cache_resource(show_spinner=False, max_entries=16)
 def unit_task(key: BuildKey, include_collectives: bool, roles: tuple[str, ...],
               chapters: tuple[int, ...]) -> nx.Graph:
-    from graph.network import unit_task_graph
+    from analysis.network import unit_task_graph
 
     plans = plans_for_chapters(_open(key).plans, chapters)
     return unit_task_graph(plans, include_collectives=include_collectives, roles=roles)  # type: ignore[arg-type]
@@ -389,7 +385,7 @@ def unit_task(key: BuildKey, include_collectives: bool, roles: tuple[str, ...],
 def graphml(key: BuildKey, kind: str, include_collectives: bool, roles: tuple[str, ...],
             chapters: tuple[int, ...]) -> bytes:
     """The network on screen as GraphML bytes (attributes made GraphML-safe), for Gephi."""
-    from graph.network import graphml_safe
+    from analysis.network import graphml_safe
 
     maker = co_assignment if kind == "units" else unit_task
     buf = io.BytesIO()

@@ -26,7 +26,7 @@ c.url_state("d_asof", "asof", dt.date.today(), dt.date.fromisoformat)
 with st.container(horizontal=True):
     st.selectbox("单位", ["", *units], key="d_unit", format_func=lambda u: u or "（全部单位）", width=240)
     st.selectbox("角色", roles, key="d_role",
-                 format_func=lambda r: "任一角色" if r == "any" else c.ROLE_LABELS[r] + "单位", width=140)
+                 format_func=lambda r: c.ANY_ROLE_LABEL if r == "any" else c.ROLE_UNIT_LABELS[r], width=140)
     st.date_input("参照日期（判断是否到期）", key="d_asof", format="YYYY-MM-DD", width=220)
 unit = st.session_state["d_unit"]
 role = st.session_state["d_role"]

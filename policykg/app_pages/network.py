@@ -17,7 +17,7 @@ st.title("工作量网络")
 
 
 def _roles(text: str) -> list[str]:
-    roles = [r for r in c.parse_list(text) if r in c.ROLE_LABELS]
+    roles: list[str] = [r for r in c.parse_list(text) if r in c.ROLE_LABELS]
     if not roles:
         raise ValueError(text)
     return roles
@@ -34,7 +34,7 @@ def _kind(text: str) -> str:
 
 
 c.url_state("n_kind", "view", "units", _kind)
-c.url_state("n_roles", "roles", list(c.ROLE_LABELS), _roles)
+c.url_state("n_roles", "roles", list[str](c.ROLE_LABELS), _roles)
 c.url_state("n_chapters", "chapters", list[int](), _chapters)
 c.url_state("n_collectives", "collectives", False, lambda t: t == "1")
 c.url_state("n_min", "min", 1, int)
@@ -42,7 +42,7 @@ c.url_state("n_svg", "svg", False, lambda t: t == "1")
 
 with st.container(horizontal=True):
     st.segmented_control("视图", list(KINDS), key="n_kind", format_func=lambda k: KINDS[k], required=True)
-    st.multiselect("角色", list(c.ROLE_LABELS), key="n_roles", format_func=lambda r: c.ROLE_LABELS[r] + "单位",
+    st.multiselect("角色", list(c.ROLE_LABELS), key="n_roles", format_func=lambda r: c.ROLE_UNIT_LABELS[r],
                    placeholder="全部角色")
     st.multiselect("章", list(chapters), key="n_chapters", format_func=lambda n: chapters[n], placeholder="全部章")
 with st.container(horizontal=True):
@@ -68,8 +68,8 @@ c.url_sync("n_svg", "svg", False, lambda v: "1" if v else "0")
 wl = c.workload(key, collectives, roles, picked)
 load = dict(zip(wl["unit"], wl["load"], strict=True))
 top_load = max(load.values(), default=1) or 1
-types = list(c.TYPE_LABELS)
-categories = [c.TYPE_LABELS[t] for t in types]
+types = list(c.UNIT_TYPE_LABELS)
+categories = [c.UNIT_TYPE_LABELS[t] for t in types]
 
 
 def _size(value: float) -> float:

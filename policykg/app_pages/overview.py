@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ingest.labels import defect_kind_zh
+from ingest.vocab import defect_kind_label
 from policykg.app_pages import common as c
 
 b = c.current_build()
@@ -20,7 +20,7 @@ for col, (label, name) in zip(
      ("三元组", "triples")],
     strict=True,
 ):
-    col.metric(label, f"{counts.get(name, 0):,}")
+    col.metric(label, f"{getattr(counts, name):,}")
 
 st.subheader("已载入的规划")
 plans = pd.DataFrame(
@@ -45,7 +45,7 @@ defects = pd.DataFrame(
     [
         {
             "严重程度": c.SEVERITY_LABELS.get(d.severity, d.severity),
-            "类型": defect_kind_zh(d.kind),
+            "类型": defect_kind_label(d.kind),
             "行号": d.line,
             "说明": d.message,
             "文件": d.source or p.source,
@@ -78,11 +78,11 @@ m = b.manifest
 st.dataframe(
     pd.DataFrame(
         [
-            {"项目": "构建时间（UTC）", "值": m.get("created", "—")},
-            {"项目": "语义模型", "值": m.get("model") or "—"},
+            {"项目": "构建时间（UTC）", "值": m.created or "—"},
+            {"项目": "语义模型", "值": m.model or "—"},
             {"项目": "构建目录", "值": str(b.path)},
-            {"项目": "单位表", "值": m.get("units_file", "—")},
-            *({"项目": "源文件", "值": s} for s in m.get("sources", [])),
+            {"项目": "单位表", "值": m.units_file or "—"},
+            *({"项目": "源文件", "值": s} for s in m.sources),
         ]
     ),
     hide_index=True,

@@ -51,7 +51,7 @@ with st.container(horizontal=True):
                          help="混合 = 语义向量 + 关键词（BM25），按排名融合")
     st.selectbox("单位", ["", *units], key="s_unit", format_func=lambda u: u or "（全部单位）", width=220)
     st.selectbox("角色", roles, key="s_role",
-                 format_func=lambda r: "任一角色" if r == "any" else c.ROLE_LABELS[r] + "单位", width=130)
+                 format_func=lambda r: c.ANY_ROLE_LABEL if r == "any" else c.ROLE_UNIT_LABELS[r], width=130)
     st.selectbox("章", [0, *chapters], key="s_chapter",
                  format_func=lambda n: "（全部章）" if n == 0 else chapters[n], width=260)
     st.selectbox("时限年份", [0, *years], key="s_year", format_func=lambda y: "（不限）" if y == 0 else f"{y}年",

@@ -101,7 +101,7 @@ st.dataframe(
 
 st.markdown("##### 关系图")
 st.caption("本任务、它所在的节、承担单位（按角色着色）和最相似的任务。可拖动、缩放；右上角可保存为图片。")
-role_names = [f"{label}单位" for label in c.ROLE_LABELS.values()]
+role_names = list(c.ROLE_UNIT_LABELS.values())
 categories = ["本任务", "所在节", *role_names, "相似任务"]
 centre = f"任务{task.label}"
 nodes = [{"name": centre, "category": 0, "symbolSize": 40, "value": task.text[:60]}]

@@ -43,7 +43,7 @@ assignments = c.assignments(key)
 mine = assignments[assignments["unit"] == name]
 
 st.subheader(name)
-facts = [f"类型：{c.TYPE_LABELS.get(unit.type, unit.type) if unit else '其他'}"]
+facts = [f"类型：{c.UNIT_TYPE_LABELS.get(unit.type, unit.type) if unit else '其他'}"]
 if unit and unit.collective:
     facts.append("集合主体（代表多个单位）")
 if unit and unit.aliases:
@@ -88,7 +88,7 @@ g = c.co_assignment(key, True, tuple(c.ROLE_LABELS), ())
 node = next((n for n, d in g.nodes(data=True) if d.get("label") == name), None)
 partners = pd.DataFrame(
     [
-        {"单位": g.nodes[m].get("label", m), "类型": c.TYPE_LABELS.get(g.nodes[m].get("unit_type", "other"), "其他"),
+        {"单位": g.nodes[m].get("label", m), "类型": c.UNIT_TYPE_LABELS.get(g.nodes[m].get("unit_type", "other"), "其他"),
          "共同任务": int(e["weight"]), "共同牵头": int(e.get("both_lead", 0))}
         for m, e in (g[node].items() if node is not None else [])
     ],
@@ -98,14 +98,14 @@ st.dataframe(partners, hide_index=True, width="stretch")
 
 st.divider()
 st.markdown("##### 全部单位一览")
-st.caption("点击表头排序；选中一行查看该单位。加权工作量 = 牵头×3 + 责任×2 + 参加×1（graph.workload 的默认权重）。")
+st.caption("点击表头排序；选中一行查看该单位。加权工作量 = 牵头×3 + 责任×2 + 参加×1（analysis.workload 的默认权重）。")
 include = st.toggle("包含集合主体（如“区政府有关部门”）", value=True, key="u_collectives")
 wl = c.workload(key, include)
 st.session_state["_u_table_units"] = list(wl["unit"])
 view = pd.DataFrame(
     {
         "单位": wl["unit"],
-        "类型": [c.TYPE_LABELS.get(t, t) for t in wl["unit_type"]],
+        "类型": [c.UNIT_TYPE_LABELS.get(t, t) for t in wl["unit_type"]],
         "牵头": wl["lead"],
         "责任": wl["responsible"],
         "参加": wl["participating"],
