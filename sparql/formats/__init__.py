@@ -19,6 +19,7 @@ from .registry import (
     negotiate,
     register,
     serialize,
+    unregister,
 )
 from .table import display
 
@@ -38,4 +39,5 @@ __all__ = [
     "negotiate",
     "register",
     "serialize",
+    "unregister",
 ]

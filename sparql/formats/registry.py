@@ -64,6 +64,13 @@ def register(fmt: Format) -> Format:
     return fmt
 
 
+def unregister(name: str) -> None:
+    """Remove the format ``name`` and its aliases (a plugin that is unloaded; tests)."""
+    fmt = FORMATS.pop(name)
+    for alias in fmt.aliases:
+        FORMAT_ALIASES.pop(alias, None)
+
+
 def names_for(kind: ResultKind) -> list[str]:
     return [n for n, f in FORMATS.items() if kind in f.kinds]
 
