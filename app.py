@@ -29,6 +29,7 @@ pages = [
     st.Page(PAGES / "unit.py", title="单位", icon=":material/account_balance:", url_path=common.PAGE_PATHS["unit"]),
     st.Page(PAGES / "network.py", title="工作量网络", icon=":material/hub:", url_path=common.PAGE_PATHS["network"]),
     st.Page(PAGES / "deadlines.py", title="截止时间", icon=":material/event:", url_path=common.PAGE_PATHS["deadlines"]),
+    st.Page(PAGES / "progress.py", title="落实情况", icon=":material/fact_check:", url_path=common.PAGE_PATHS["progress"]),
     st.Page(PAGES / "parent.py", title="上级对照", icon=":material/account_tree:", url_path=common.PAGE_PATHS["parent"]),
     st.Page(PAGES / "sparql.py", title="SPARQL", icon=":material/code:", url_path=common.PAGE_PATHS["sparql"]),
 ]

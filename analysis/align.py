@@ -166,6 +166,32 @@ class Alignment:
         }
 
 
+def links_to_dict(alignment: Alignment) -> dict[str, Any]:
+    """What a build caches of an alignment: enough to rebuild it given the two plans."""
+    return {
+        "child": alignment.child.id,
+        "parent": alignment.parent.id,
+        "model": alignment.model,
+        "params": alignment.params,
+        "links": [
+            {"child": x.child, "parent": x.parent, "relation": x.relation, "score": x.score, "dense": x.dense,
+             "lexical": x.lexical, "context": x.context, "shared": list(x.shared)}
+            for x in alignment.links
+        ],
+        "local": [t.position for t in alignment.local],
+        "not_carried": [t.position for t in alignment.not_carried],
+    }
+
+
+def links_from_dict(data: dict[str, Any]) -> tuple[Link, ...]:
+    return tuple(
+        Link(child=int(x["child"]), parent=int(x["parent"]), relation=x["relation"], score=float(x["score"]),
+             dense=float(x["dense"]), lexical=float(x["lexical"]), context=float(x["context"]),
+             shared=tuple(x.get("shared", ())))
+        for x in data["links"]
+    )
+
+
 def _section_title(plan: Plan, task: Task) -> str:
     section = plan.section(task.section)
     if section is not None:
@@ -301,15 +327,23 @@ def is_parent(parent: Plan, child: Plan) -> bool:
     - it is national, or the child's issuer is inside it (重庆市璧山区 starts with 重庆市), and
     - their periods overlap (both given).
     """
-    pl, cl = issuer_level(parent.issuer), issuer_level(child.issuer)
+    return is_parent_of(parent.issuer, (parent.period_start, parent.period_end),
+                        child.issuer, (child.period_start, child.period_end))
+
+
+def is_parent_of(parent_issuer: str, parent_period: tuple[int | None, int | None],
+                 child_issuer: str, child_period: tuple[int | None, int | None]) -> bool:
+    """:func:`is_parent` on the issuers and periods alone (what a build's manifest keeps of a plan)."""
+    pl, cl = issuer_level(parent_issuer), issuer_level(child_issuer)
     if pl is None or cl is None or pl >= cl:
         return False
-    if pl > 0 and not child.issuer.startswith(parent.issuer):
+    if pl > 0 and not child_issuer.startswith(parent_issuer):
         return False
-    if None in (parent.period_start, parent.period_end, child.period_start, child.period_end):
+    ps, pe = parent_period
+    cs, ce = child_period
+    if ps is None or pe is None or cs is None or ce is None:
         return False
-    assert parent.period_start and parent.period_end and child.period_start and child.period_end
-    return parent.period_start <= child.period_end and child.period_start <= parent.period_end
+    return ps <= ce and cs <= pe
 
 
 def parent_pairs(children: Sequence[Plan], parents: Sequence[Plan]) -> list[tuple[Plan, Plan]]:

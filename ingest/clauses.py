@@ -37,9 +37,10 @@ _ROLE_RE = re.compile("^(?:(" + "|".join(_LONG_LABELS) + r")\s*[：:]?|(" + "|".
 _LABEL_HINT = re.compile("(" + "|".join(_LONG_LABELS) + "|(?:" + "|".join(_SHORT_LABELS) + r")\s*[：:]|职责分工负责)")
 _TRAILING_LABEL = re.compile(
     r"(?:^|(?<=[。；;！？\s]))(?=(?:" + "|".join(sorted(ROLE_LABELS, key=len, reverse=True)) + r")\s*[：:])")
-_SUFFIX = re.compile(r"(按照?职责分工负责|按照?职责负责|分别负责|负责)$")
+_SUFFIX = re.compile(r"(按照?(?:各自)?职责(?:分工)?(?:分别|共同)?负责|分别负责|负责)$")
 _ETC = re.compile(r"等(?=[^、，,等]*(?:部门|单位)$)")  # only an 等 that introduces a collective
 _SEPARATORS = re.compile(r"([、，,])")
+_AND = re.compile(r"(?<=[局委办部院府门位室心])及(?=[\u4e00-\u9fff]{2})")  # 市级各有关部门及各县市区政府
 _COLLECTIVE_NAME = re.compile(r"(各|有关|相关)")
 MAX_NAME_TOKENS = 4  # a name printed with separators inside (各镇人民政府、街道办事处) spans at most this many
 _ROLE_RANK: dict[Role, int] = {r: i for i, r in enumerate(ROLES)}  # lead outranks responsible outranks participating
@@ -109,7 +110,8 @@ def split_unit_clause(text: str) -> tuple[str, str]:
 
 
 def _split_names(segment: str, table: UnitTable) -> list[str]:
-    """Split a list of names on 、，, re-joining runs that together form one known name."""
+    """Split a list of names on 、，(and 及 between two names), re-joining runs that form one known name."""
+    segment = _AND.sub("、", segment)
     parts = [p for p in _SEPARATORS.split(segment)]
     tokens = parts[0::2]
     seps = [*parts[1::2], ""]

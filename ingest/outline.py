@@ -23,9 +23,10 @@ from .roles import ROLE_LINE_RE, TIME_LINE_RE
 from .tables import Row, TableReader, read_header
 
 _HEADING_MAX = 80
-FRAMING = re.compile(r"^(?:总体要求|指导思想|基本原则|工作原则|主要目标|工作目标|总体目标|发展目标|目标任务|总体思路|"
-                     r"适用范围|编制依据|工作思路|目标要求)")
+FRAMING = re.compile(r"^(?:总体要求|指导思想|基本原则|工作原则|主要原则|主要目标|工作目标|总体目标|发展目标|目标任务|总体思路|"
+                     r"适用范围|编制依据|工作思路|目标要求|基本要求)")
 _TABLE_HEADING_MAX = 30
+_SHORT_TITLE = 30  # a line this short without punctuation, followed by more text, is an item's title
 _APPENDIX = re.compile(r"^附\s*件\s*[0-9０-９一二三四五六七八九十]*\s*[：:]?$")
 
 
@@ -53,6 +54,14 @@ class Node:
     @property
     def depth(self) -> int:
         return 0 if self.parent is None else self.parent.depth + 1
+
+    def text(self) -> str:
+        """Its own text as one paragraph. Wrapped lines join as printed; a short heading line on its
+        own (（一）推进政府机构职能优化 / 继续优化…) is set off from the paragraph under it by 。."""
+        first, rest = (self.parts[0], self.parts[1:]) if self.parts else ("", [])
+        if rest and len(first) <= _SHORT_TITLE and not re.search(r"[，。；：,;:）)]$|[，。；]", first):
+            return first + "。" + "".join(rest)
+        return "".join(self.parts)
 
     def walk(self) -> Iterator[Node]:
         yield self
@@ -195,8 +204,7 @@ def build_outline(lines: list[str]) -> Outline:
 
 
 def has_units(node: Node) -> bool:
-    return bool(node.row and node.row.roles) or bool(node.role_lines) or \
-        bool(split_unit_clause("".join(node.parts))[1])
+    return bool(node.row and node.row.roles) or bool(node.role_lines) or bool(split_unit_clause(node.text())[1])
 
 
 def _classify(outline: Outline) -> None:

@@ -117,7 +117,7 @@ def _has_units(draft: TaskDraft) -> bool:
     node = draft.node
     if node.row is not None:
         return bool(node.row.roles)
-    return bool(node.role_lines) or bool(split_unit_clause("".join(node.parts))[1])
+    return bool(node.role_lines) or bool(split_unit_clause(node.text())[1])
 
 
 def _clause(draft: TaskDraft) -> tuple[str, str, bool]:
@@ -125,7 +125,7 @@ def _clause(draft: TaskDraft) -> tuple[str, str, bool]:
     node = draft.node
     if node.row is not None:
         return node.row.text, row_clause(node.row), False
-    paragraph = "".join(node.parts)
+    paragraph = node.text()
     body, clause = split_unit_clause(paragraph)
     bracketed = bool(clause) and paragraph.rstrip().rstrip("。").endswith(("）", ")"))
     extra = "；".join(line for _, line in node.role_lines)

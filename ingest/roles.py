@@ -38,6 +38,8 @@ TIME_LABELS = ("完成时限", "时间节点", "完成时间", "时限要求", "
 
 # verbs after the names, longest first so 按职责分工负责 wins over 负责
 ROLE_VERBS: tuple[tuple[str, Role], ...] = (
+    ("按照职责分工分别负责", "responsible"),
+    ("按职责分工分别负责", "responsible"),
     ("按照职责分工负责", "responsible"),
     ("按职责分工负责", "responsible"),
     ("按照职责负责", "responsible"),

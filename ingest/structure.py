@@ -155,7 +155,8 @@ def check_task_numbers(drafts: list[TaskDraft], source: str) -> list[Defect]:
         if d.number in seen:
             message = f"task number {d.number} is printed twice"
         elif d.number > previous + 1:
-            message = f"task numbering skips {previous + 1}–{d.number - 1}"
+            gap = f"{previous + 1}" if d.number == previous + 2 else f"{previous + 1}–{d.number - 1}"
+            message = f"task numbering skips {gap}"
         elif d.number <= previous:
             message = f"task {d.number} comes after task {previous}"
         else:

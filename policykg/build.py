@@ -28,7 +28,9 @@ is made instead; so is the search index when the user dictionary changed (new un
 embedded), which is also how the tests check that only one plan was worked on.
 
 The stages, in order, each a method of ``_Run`` timed under its name in ``incremental.seconds``:
-hash → parse → records → describe → store → search → checksums, then publish. The work inside a
+hash → parse → records → describe → store → search → reports → checksums, then publish. The
+reports stage (annual reports, :mod:`policykg.follow`) links each report to its government's plans
+and patches the store with its triples; a report whose links are cached is not linked again. The work inside a
 stage is in :mod:`policykg.stages`; the cache in :mod:`policykg.cache`; where the graph is written
 (embedded Oxigraph or a SPARQL server) in :mod:`policykg.stores`; the manifest's types and its one
 reader and writer in :mod:`policykg.manifest`; the atomic switch and pruning in :mod:`policykg.publish`.
@@ -52,10 +54,12 @@ from typing import TYPE_CHECKING, Any
 
 from graph.nxgraph import build_networkx
 from graph.store import GraphStore
-from ingest import IngestError
+from ingest import IngestError, load_unit_table
 from ingest.records import Plan, plan_from_dict
+from ingest.report_records import Report
 from sparql.remote import public_url
 
+from . import align_stage, follow
 from .cache import CODE_THAT_SHAPES_BUILDS, BuildCache, code_fingerprint, sha256_file
 from .config import DEFAULT_MODEL, Config
 from .manifest import (
@@ -126,6 +130,31 @@ def _source_fingerprint(files: Sequence[Path], config: Config, shas: Sequence[st
         h.update(sha256_file(extra).encode() if extra.exists() else b"-")
     h.update(code_fingerprint(*CODE_THAT_SHAPES_BUILDS).encode())
     return h.hexdigest()
+
+
+def _documents(config: Config, given: list[Path], kind: str) -> tuple[list[Path], list[Path]]:
+    """The plan files and the report files a build reads.
+
+    Given paths are sorted by ``kind`` (``auto``: by title). In the plans folder only files the
+    previous build did not read are looked at (a report put there by mistake); the others are
+    plans already, and a thousand plans are not opened again to be told so.
+    """
+    reports = follow.discover_reports(config.reports)
+    if given:
+        candidates = [f.resolve() for f in discover(given)]
+        given_reports = [f for f in candidates if follow.kind_of(f, kind) == "report"]
+        plans = [f for f in candidates if f not in given_reports] or discover([config.plans])
+        return plans, list(dict.fromkeys([*reports, *given_reports]))
+    plans = discover([config.plans])
+    previous = try_read_manifest(config.build)
+    read = {Path(s) for s in previous.sources} if previous else set()
+    sniffed = [f for f in plans if f.resolve() not in read and follow.kind_of(f) == "report"]
+    if sniffed:
+        plans = [f for f in plans if f not in sniffed]
+        if not plans:
+            raise IngestError("no plan files found, only reports", source=str(config.plans),
+                              hint="put plans in data/plans and reports in data/reports")
+    return plans, list(dict.fromkeys([*reports, *(f.resolve() for f in sniffed)]))
 
 
 @contextlib.contextmanager
@@ -272,8 +301,37 @@ class _Run:
         self.lap("search")
         return outcome
 
+    def reports(self, tmp: Path, writer: StoreWriter, summaries: list[PlanSummary], search: SearchOutcome | None,
+                report_files: list[Path]) -> tuple[follow.FollowResult, int | None]:
+        """Stage "reports": the annual reports parsed, linked (or taken from the cache) and stored.
+
+        Returns what was done and the store's new size (None when the store was not touched)."""
+        if not report_files and not (self.previous and self.previous.reports):
+            return follow.FollowResult(), None
+        self.report("reports", 0.0)
+        index_of = {pid: i for i, pid in enumerate(self.ids)}
+
+        def plans_of(plan_ids: Sequence[str]) -> list[Plan]:
+            got = self.final_plans(index_of[p] for p in plan_ids if p in index_of)
+            return [got[index_of[p]] for p in plan_ids if p in index_of]
+
+        config = self.config
+        result = follow.run(
+            report_files, table=load_unit_table(config.units if config.units.exists() else None),
+            units_sha=sha256_file(config.units) if config.units.exists() else "", summaries=summaries,
+            plans_of=plans_of, previous=self.previous, fresh_store=self.step is None,
+            cache_root=self.cache.root / "follow", out=tmp,
+            search_options={"thesaurus": config.thesaurus if config.thesaurus.exists() else None,
+                            "terms": config.terms if config.terms.exists() else None,
+                            "embed_cache": self.cache.embeddings},
+            model=search.model if search else None, progress=self.report)
+        triples = follow.apply(writer, result)
+        self.lap("reports")
+        return result, triples
+
     def manifest(self, summaries: list[PlanSummary], triples: int, writer: StoreWriter,
-                 search: SearchOutcome | None, files: dict[str, list[Any]]) -> BuildManifest:
+                 search: SearchOutcome | None, files: dict[str, list[Any]],
+                 followed: follow.FollowResult, report_files: list[Path]) -> BuildManifest:
         step = self.step
         sums = {name: sum(getattr(e.counts, name) for e in summaries)
                 for name in ("chapters", "sections", "tasks", "units", "defects")}
@@ -282,7 +340,8 @@ class _Run:
             sources=[str(f.resolve()) for f in self.files],
             fingerprint=_source_fingerprint(self.files, self.config, self.shas),
             plans=summaries,
-            counts=BuildCounts(plans=len(self.files), triples=triples, **sums),
+            counts=BuildCounts(plans=len(self.files), triples=triples, reports=len(followed.entries),
+                               evidence_links=followed.links, **sums),
             store=writer.spec,
             model=search.model if search else None,
             units_file=str(self.config.units),
@@ -293,23 +352,37 @@ class _Run:
                 removed=step.removed if step is not None else [],
                 embedded_texts=search.embedded if search else None,
                 search=search.mode if search else None,
+                reports=followed.done,
                 seconds=dict(self.timings),
             ),
             files=files,
+            reports=followed.entries,
+            reports_fingerprint=follow.fingerprint(report_files),
         )
 
 
+def _align_model(config: Config, search: SearchOutcome | None) -> str:
+    """Alignments are scored with the search index's model (the build's model without an index)."""
+    from search.embedders import normalise_spec
+
+    return search.model if search else normalise_spec(config.model or DEFAULT_MODEL)
+
+
 def build(config: Config, paths: Sequence[Path] | None = None, progress: Progress | None = None,
-          *, with_search: bool = True) -> BuildInfo:
+          *, with_search: bool = True, kind: str = "auto") -> BuildInfo:
     """Build the graph (and the search index) for the plans at ``paths`` (default: the plans folder).
 
     Incremental when a previous build can be reused (see the module docstring); the result is the
-    same as a full build's either way.
+    same as a full build's either way. Annual reports (:mod:`policykg.follow`) come from the reports
+    folder and from ``paths``: a file there is a report when ``kind`` is ``report``, or, with
+    ``auto``, when its title reads as one (…情况的报告, …工作报告, …工作总结); when ``paths`` hold
+    reports only, the plans are the plans folder's. A new file in the plans folder whose title
+    reads as a report is taken as one too.
     """
     report = progress or _quiet
     started = time.perf_counter()
-    files = discover(list(paths) if paths else [config.plans])
     target = config.build
+    files, report_files = _documents(config, [Path(p) for p in paths] if paths else [], kind)
     with build_lock(target):
         run = _Run.hash(config, files, report, started)
         run.parse()
@@ -321,9 +394,16 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
             summaries = run.records(tmp)
             triples = run.store(writer)
             search = run.search(tmp) if with_search else None
+            followed, stored = run.reports(tmp, writer, summaries, search, report_files)
+            triples = stored if stored is not None else triples
+            aligned = align_stage.run(run, summaries, writer, tmp, _align_model(config, search), report)
+            triples = aligned.triples if aligned.triples is not None else triples
+            run.lap("align")
             files_sums = file_checksums(tmp, previous=(target.resolve(), run.previous))
             run.lap("checksums")
-            manifest = run.manifest(summaries, triples, writer, search, files_sums)
+            manifest = replace(run.manifest(summaries, triples, writer, search, files_sums, followed, report_files),
+                               parents=aligned.parents, alignments=aligned.alignments,
+                               parents_fingerprint=aligned.fingerprint)
             write_manifest(tmp, manifest)  # last: a build without a manifest is incomplete
             tmp.rename(work)
         except BaseException:
@@ -410,7 +490,8 @@ class Build:
         default = self.config.plans.resolve()
         if all(f.is_relative_to(default) for f in files) and default.is_dir():
             try:
-                if [f.resolve() for f in discover([default])] != files:
+                read_as_reports = {Path(e.path) for e in self.manifest.reports}
+                if [f.resolve() for f in discover([default]) if f.resolve() not in read_as_reports] != files:
                     return False  # plans were added to or removed from the folder
             except IngestError:
                 return False
@@ -422,6 +503,13 @@ class Build:
         spec = self.manifest.store
         if self.config.store_url and (spec.kind != "sparql" or spec.url != public_url(self.config.store_url)):
             return False  # the graph was asked for on (another) SPARQL server
+        if align_stage.parents_fingerprint(self.config) != self.manifest.parents_fingerprint:
+            return False  # a parent plan was added, changed or removed in data/parents
+        reports = [Path(e.path) for e in self.manifest.reports]
+        if not set(follow.discover_reports(self.config.reports)) <= set(reports) or not all(r.exists() for r in reports):
+            return False  # a report was added to the reports folder, or one that was read is gone
+        if follow.fingerprint(reports) != (self.manifest.reports_fingerprint or follow.fingerprint([])):
+            return False
         return _source_fingerprint(files, self.config) == self.manifest.fingerprint
 
     @cached_property
@@ -453,6 +541,14 @@ class Build:
             raise BuildError(f"{self.path}: this build has no search index; run `policykg build`")
         # the index and the records were written by this build and are checked against its manifest
         return SearchEngine.load(directory, self.plans, model=self.config.model, check_texts=False)
+
+    @cached_property
+    def reports(self) -> list[tuple[Report, list[str], list[dict[str, Any]]]]:
+        """The annual reports of the build: (report, ids of the plans it reports on, its evidence links)."""
+        try:
+            return follow.load_reports(self.path, self.manifest.reports)
+        except IngestError as exc:
+            raise BuildError(str(exc)) from exc
 
     def plan(self, plan_id: str) -> Plan:
         for p in self.plans:

@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from . import __version__
 from .build import Build, build
 from .config import Config
 from .manifest import PlanSummary
+from .progress import progress_printer
 
 
 class CliError(PolicykgError):
@@ -44,31 +45,6 @@ def config_from_args(args: argparse.Namespace) -> Config:
     if getattr(args, "store", None):
         changes["store_url"] = args.store
     return config.with_(**changes) if changes else config
-
-
-def _stage_key(stage: str) -> str:
-    """One line per stage in logs: "parse a.txt", "parse b.txt" … are one stage."""
-    return "parse" if stage.startswith("parse ") else stage
-
-
-def progress_printer(stream: Any = None) -> Callable[[str, float], None]:
-    """Progress on stderr: a rewritten line on a terminal, one line per stage otherwise."""
-    out = stream or sys.stderr
-    tty = out.isatty()
-    last: list[str] = [""]
-
-    def report(stage: str, fraction: float) -> None:
-        if tty:
-            out.write(f"\r\033[K[{fraction:4.0%}] {stage}")
-            if stage == "done":
-                out.write("\n")
-            out.flush()
-        elif _stage_key(stage) != last[0]:
-            out.write(f"policykg: {stage}\n")
-            out.flush()
-        last[0] = _stage_key(stage)
-
-    return report
 
 
 def open_build(args: argparse.Namespace) -> Build:
@@ -138,13 +114,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.allow_empty:
         config = config.with_(allow_empty=True)
     info = build(config, [Path(p) for p in args.paths] or None, progress_printer(),
-                 with_search=not args.no_search)
+                 with_search=not args.no_search, kind=args.kind)
     for line in layout_report(info.manifest.plans):
         print(line)
     c = info.manifest.counts
     print(f"built {info.path}: {c.plans} plan(s), {c.chapters} chapters, {c.sections} sections, "
           f"{c.tasks} tasks, {c.units} units, {c.triples} triples, "
-          f"{c.defects} defect(s) reported, in {info.seconds:.1f} s")
+          f"{c.defects} defect(s) reported"
+          + (f", {c.reports} report(s) with {c.evidence_links} evidence link(s)" if c.reports else "")
+          + f", in {info.seconds:.1f} s")
     return 0
 
 
@@ -307,7 +285,9 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("build", help="parse plans and build the graph and search index")
-    p.add_argument("paths", nargs="*", help="plan files or folders (default: <data>/plans)")
+    p.add_argument("paths", nargs="*", help="plan and report files or folders (default: <data>/plans and <data>/reports)")
+    p.add_argument("--kind", choices=("auto", "plan", "report"), default="auto",
+                   help="what the files given are (auto: a report when its title reads as one)")
     p.add_argument("--out", help="build folder to write (default: <data>/build)")
     p.add_argument("--no-search", action="store_true", help="skip the search index (graph only)")
     p.add_argument("--allow-empty", action="store_true",
@@ -353,7 +333,7 @@ def _command_modules() -> list[Any]:
     import importlib
 
     modules = []
-    for name in ("cli_search", "cli_sparql", "cli_workload", "cli_align"):
+    for name in ("cli_search", "cli_sparql", "cli_workload", "cli_align", "cli_follow"):
         try:
             modules.append(importlib.import_module(f"policykg.{name}"))
         except ModuleNotFoundError as exc:

@@ -29,6 +29,7 @@ class Config:
     units_file: Path | None = None  # default: <data_dir>/units.toml
     thesaurus_file: Path | None = None  # default: <data_dir>/thesaurus.toml
     terms_file: Path | None = None  # default: <data_dir>/terms.txt
+    reports_dir: Path | None = None  # default: <data_dir>/reports (annual reports, issue #15)
     # None: new builds use DEFAULT_MODEL, queries use whatever model the build was made with
     model: str | None = field(default_factory=lambda: os.environ.get("POLICYKG_MODEL") or None)
     query_timeout: float = DEFAULT_TIMEOUT  # seconds, for SPARQL
@@ -46,6 +47,7 @@ class Config:
             "units_file": d / "units.toml",
             "thesaurus_file": d / "thesaurus.toml",
             "terms_file": d / "terms.txt",
+            "reports_dir": d / "reports",
         }
         for name, value in defaults.items():
             if getattr(self, name) is None:
@@ -60,6 +62,11 @@ class Config:
     def plans(self) -> Path:
         assert self.plans_dir is not None
         return self.plans_dir
+
+    @property
+    def reports(self) -> Path:
+        assert self.reports_dir is not None
+        return self.reports_dir
 
     @property
     def units(self) -> Path:

@@ -50,6 +50,8 @@ class PlanCounts:
 class BuildCounts(PlanCounts):
     plans: int = 0
     triples: int = 0
+    reports: int = 0  # annual reports (issue #15)
+    evidence_links: int = 0  # statement → task links of those reports
 
     def as_dict(self) -> dict[str, int]:
         return dataclasses.asdict(self)
@@ -74,11 +76,54 @@ class PlanSummary:
     gov: str = ""
     kinds: list[str] = field(default_factory=list)
     counts: PlanCounts = field(default_factory=PlanCounts)
+    issuer: str = ""  # with the period: which plan is whose parent, without reading the record
+    period_start: int | None = None
+    period_end: int | None = None
     # how the document was read (ingest.layouts): layouts recognised, most tasks first; the share of
     # its body text that ended up in tasks; tasks that name no unit
     layouts: list[str] = field(default_factory=list)
     body_share: float = 0.0
     tasks_without_units: int = 0
+
+
+@dataclass(frozen=True)
+class ReportCounts:
+    statements: int = 0
+    linked: int = 0  # statements with at least one evidence link
+    links: int = 0
+    defects: int = 0
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """What a build keeps of one annual report (``policykg.follow``).
+
+    ``key`` is the report's link key in the follow-through cache (its parse, the record keys of the
+    plans it is linked to, the model, the code): an unchanged key means its links and triples are
+    reused as they are; ``plans`` are the ids of the plans it reports on.
+    """
+
+    id: str
+    key: str
+    record: str  # reports/<id>.json, relative to the build
+    path: str  # the source file, resolved
+    title: str = ""
+    source: str = ""
+    sha256: str = ""
+    year: int | None = None
+    issuer: str = ""
+    gov: str = ""
+    plans: list[str] = field(default_factory=list)
+    counts: ReportCounts = field(default_factory=ReportCounts)
+
+
+@dataclass(frozen=True)
+class ReportsDone:
+    """Which reports this build linked anew, which it reused from the cache, which left."""
+
+    linked: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -101,7 +146,37 @@ class IncrementalReport:
     removed: list[str] = field(default_factory=list)  # plan ids taken out of the previous store
     embedded_texts: int | None = None  # texts embedded anew (None: no search index)
     search: str | None = None  # the search index's own mode: "full" or "incremental"
+    reports: ReportsDone = field(default_factory=ReportsDone)
     seconds: dict[str, float] = field(default_factory=dict)  # by stage
+
+
+@dataclass(frozen=True)
+class ParentSummary:
+    """A parent plan of ``data/parents`` (policykg.align_stage): in the graph, not in search."""
+
+    id: str
+    key: str  # record key in the build cache
+    record: str  # parents/<id>.json, relative to the build
+    title: str = ""
+    source: str = ""
+    sha256: str = ""
+    issuer: str = ""
+    period_start: int | None = None
+    period_end: int | None = None
+    measures: int = 0
+
+
+@dataclass(frozen=True)
+class AlignmentSummary:
+    """One child plan aligned to one parent plan (policykg.align_stage, analysis.align)."""
+
+    child: str
+    parent: str
+    key: str  # alignment key in the build cache (both plans' keys, the model, the aligner's code)
+    record: str  # alignments/<child>--<parent>.json, relative to the build
+    links: int = 0
+    local: int = 0
+    not_carried: int = 0
 
 
 @dataclass(frozen=True)
@@ -119,6 +194,11 @@ class BuildManifest:
     units_file: str = ""
     incremental: IncrementalReport = field(default_factory=IncrementalReport)
     files: dict[str, list[Any]] = field(default_factory=dict)
+    parents: list[ParentSummary] = field(default_factory=list)
+    alignments: list[AlignmentSummary] = field(default_factory=list)
+    parents_fingerprint: str = ""  # of data/parents ("" when empty): a change there makes the build stale
+    reports: list[ReportSummary] = field(default_factory=list)
+    reports_fingerprint: str = ""  # names and contents of the report files read
 
     @property
     def plan_ids(self) -> list[str]:

@@ -27,6 +27,7 @@ from ingest.records import Plan, plan_from_dict, plan_to_dict
 from .cache import BuildCache
 from .config import Config
 from .manifest import BuildManifest, PlanCounts, PlanSummary
+from .progress import report_count
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
@@ -73,7 +74,7 @@ def load_plans(files: Sequence[Path], shas: Sequence[str], keys: Sequence[str], 
     if pool is None:
         table = load_unit_table(units_path) if todo else None
         for n, i in enumerate(todo):
-            report(f"parse {files[i].name}", n / max(1, len(todo)))
+            report_count(report, f"parse {files[i].name}", n, len(todo))
             found[i] = read_plan(files[i], table, allow_empty=config.allow_empty)
             cache.save_plan(keys[i], found[i])
     else:
@@ -81,9 +82,11 @@ def load_plans(files: Sequence[Path], shas: Sequence[str], keys: Sequence[str], 
             futures = {i: pool.submit(_parse_in_worker, str(files[i]), str(units_path) if units_path else None,
                                       config.allow_empty) for i in todo}
             for n, i in enumerate(todo):
-                report(f"parse {files[i].name}", n / max(1, len(todo)))
+                report_count(report, f"parse {files[i].name}", n, len(todo))
                 found[i] = plan_from_dict(futures[i].result())
                 cache.save_plan(keys[i], found[i])
+    if todo:
+        report_count(report, "parse", len(todo), len(todo))
     return found, [files[i].name for i in todo]
 
 
@@ -108,6 +111,7 @@ def plan_summary(plan: Plan, key: str, base_id: str) -> PlanSummary:
         key=key, record=f"records/{plan.id}.json", gov=gov_id(plan), kinds=plan_kinds(plan),
         counts=PlanCounts(chapters=len(plan.chapters), sections=len(plan.sections), tasks=len(plan.tasks),
                           units=len(plan.units), defects=len(plan.defects)),
+        issuer=plan.issuer, period_start=plan.period_start, period_end=plan.period_end,
         layouts=list(plan.layouts), body_share=plan.body_share,
         tasks_without_units=sum(1 for t in plan.tasks
                                 if not (t.lead_units or t.responsible_units or t.participating_units)),

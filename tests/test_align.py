@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -162,3 +163,60 @@ def test_cli_align_finds_the_parent_by_the_rule(tmp_path: Path) -> None:
     shutil.copy(PARENT_FILE, tmp_path / "parents" / PARENT_FILE.name)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True)
     assert json.loads(out.stdout)["parent"] == "chongqing-2021-2025"
+
+
+# --- the build: data/parents, alignments in the store, incremental ------------------------------------
+
+
+def _dump(b: Any) -> set[str]:
+    data = b.store.ox.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    return set(data.decode("utf-8").splitlines())
+
+
+def test_build_aligns_plans_to_data_parents_incrementally(tmp_path: Path) -> None:
+    import shutil
+
+    from graph.validate import validate as shacl
+    from policykg.build import Build, build
+    from policykg.config import Config
+    from tests.conftest import copy_data
+
+    data = copy_data(tmp_path / "data")
+    config = Config(data_dir=data, build_dir=data / "build")
+    build(config, with_search=False)
+    alone = Build.open(config, auto_build=False)
+    without = _dump(alone)
+    assert alone.manifest.parents == [] and alone.manifest.alignments == []
+
+    (data / "parents").mkdir()
+    shutil.copy(PARENT_FILE, data / "parents" / PARENT_FILE.name)
+    assert not alone.is_current(), "a new parent plan makes the build stale"
+    build(config, with_search=False)
+    b = Build.open(config, auto_build=False)
+    assert b.manifest.incremental.mode == "incremental" and b.manifest.incremental.parsed == []  # the plan is not re-read
+    [p] = b.manifest.parents
+    [a] = b.manifest.alignments
+    assert (p.id, a.child, a.parent) == ("chongqing-2021-2025", "chongqing-bishan-2021-2025", "chongqing-2021-2025")
+    assert [x.id for x in b.plans] == ["chongqing-bishan-2021-2025"], "parents are not plans of the build"
+    assert a.links >= 60 and a.not_carried >= 6 and b.manifest.counts.triples == len(b.store)
+    rows = b.store.query(get_query("parent-coverage").text)
+    assert len(list(rows)) == 70
+    assert shacl(b.store.rdflib_graph()).conforms
+    incremental = _dump(b)
+    out = subprocess.run([sys.executable, "-m", "policykg.cli", "align", "chongqing-bishan-2021-2025", "--json",
+                          "--data", str(data)], capture_output=True, text=True, timeout=300, check=True)
+    report = json.loads(out.stdout)  # the build's own alignment, found by the rule
+    assert report["parent"] == a.parent and report["counts"]["links"] == a.links
+    assert "policykg: parse" not in out.stderr, "the build was current: the command did not rebuild"
+
+    fresh = config.with_(build_dir=tmp_path / "fresh" / "build")  # a full build, own cache, says the same
+    build(fresh, with_search=False)
+    full = Build.open(fresh, auto_build=False)
+    assert full.manifest.incremental.mode == "full"
+    assert _dump(full) == incremental
+
+    (data / "parents" / PARENT_FILE.name).unlink()  # and taking the parent away takes its triples away
+    build(config, with_search=False)
+    gone = Build.open(config, auto_build=False)
+    assert gone.manifest.parents == [] and gone.manifest.alignments == []
+    assert _dump(gone) == without

@@ -156,3 +156,36 @@ def test_commands_load_only_what_they_use(data):
         proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
                               timeout=300)
         assert proc.stderr.strip().splitlines()[-1] == f"HEAVY {status} []", (args, proc.stderr)
+
+
+def test_a_terminal_sees_bars_with_counts_and_eta(tmp_path):
+    """On a terminal (a pseudo-terminal here) the build draws rich progress bars on stderr: the
+    parse count (2/2), the ETA, and the cursor shown again at the end; stdout keeps its one line."""
+    import pty
+
+    data = copy_data(tmp_path / "data")
+    plan = next((data / "plans").glob("*.txt"))
+    (data / "plans" / "second.txt").write_text(plan.read_text(encoding="utf-8").replace("璧山", "永川"),
+                                                encoding="utf-8")
+    leader, follower = pty.openpty()
+    env = {**os.environ, "POLICYKG_DATA": str(data), "HF_HUB_OFFLINE": "1", "COLUMNS": "120", "TERM": "xterm"}
+    env.pop("POLICYKG_BUILD", None)
+    proc = subprocess.Popen([sys.executable, "-m", "policykg.cli", "build", "--no-search"], stdout=subprocess.PIPE,
+                            stderr=follower, env=env, text=True)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the follower side closed: the process is gone
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    out, _ = proc.communicate(timeout=600)
+    os.close(leader)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0 and "148 tasks" in out
+    assert "2/2" in screen and "ETA" in screen and "store" in screen
+    assert "policykg: parse" not in screen  # the log form is for pipes only
+    assert screen.rstrip().endswith("\x1b[?25h")  # the cursor is shown again

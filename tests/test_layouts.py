@@ -119,7 +119,7 @@ def test_merged_and_ditto_cells_are_carried_down(unit_table):
 
 def test_measures_without_units_are_tasks_and_the_plan_says_it_names_none(unit_table):
     plan = read_plan(GALLERY / "05-measures-provincial.txt", unit_table)
-    assert len(plan.tasks) == 5 and all(t.layout == "measure" for t in plan.tasks)
+    assert len(plan.tasks) == 6 and all(t.layout == "measure" for t in plan.tasks)
     assert any(d.kind == "no_unit_clauses" for d in plan.defects)
     assert not any(d.kind == "no_unit_clause" for d in plan.defects)  # one note, not one per task
 
@@ -186,7 +186,7 @@ def test_a_build_reports_layouts_body_share_and_tasks_without_units_per_document
     data = _gallery_data(tmp_path, with_notice=False)
     assert main(["build", "--no-search", "--data", str(data)]) == 0
     out = capsys.readouterr().out
-    assert "05-measures-provincial.txt: 5 tasks, layout measure" in out and "5 task(s) without units" in out
+    assert "05-measures-provincial.txt: 6 tasks, layout measure" in out and "6 task(s) without units" in out
     assert "08-table-task-division.docx: 3 tasks, layout table+annual, 100% of body text in tasks" in out
     summaries = {p.source: p for p in read_manifest(data / "build").plans}
     assert summaries["10-mixed-layouts.txt"].layouts == ["clause", "role-line", "inline-roles", "measure", "table"]
@@ -205,3 +205,8 @@ def test_a_build_refuses_a_document_without_tasks_in_one_line_unless_allowed(tmp
     assert "12-meeting-notice.txt" in capsys.readouterr().out
     # the refusal holds for a plan the cache kept from the --allow-empty build
     assert main(["build", "--no-search", "--data", str(data)]) == 2
+
+
+def test_the_readme_shows_the_evaluation_table_the_command_prints():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert format_table(table_rows(evaluate())) in readme
