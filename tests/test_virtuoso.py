@@ -95,9 +95,10 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def remote_build(virtuoso: str, tmp_path_factory: pytest.TempPathFactory) -> Build:
-    data = copy_data(tmp_path_factory.mktemp("vdata"))
+    # with the annual reports and their links (which need the search embedder), as the session's `built`
+    data = copy_data(tmp_path_factory.mktemp("vdata"), reports=True)
     config = Config(data_dir=data, build_dir=data / "build", store_url=virtuoso)
-    build(config, with_search=False)
+    build(config)
     return Build.open(config, auto_build=False)
 
 
