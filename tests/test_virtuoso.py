@@ -23,6 +23,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
+from graph.namespaces import XSD
 from policykg.build import Build, build
 from policykg.config import Config
 from sparql.engine import EmbeddedSparqlEngine
@@ -102,9 +103,8 @@ def remote_build(virtuoso: str, tmp_path_factory: pytest.TempPathFactory) -> Bui
     return Build.open(config, auto_build=False)
 
 
-_NUMERIC = {f"http://www.w3.org/2001/XMLSchema#{t}" for t in
-            ("integer", "int", "long", "decimal", "double", "float", "short", "nonNegativeInteger")}
-_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_NUMERIC = {str(XSD[t]) for t in ("integer", "int", "long", "decimal", "double", "float", "short", "nonNegativeInteger")}
+_STRING = str(XSD.string)
 
 
 def norm(term: Any) -> Any:
