@@ -166,7 +166,9 @@ def test_canned_queries_give_the_same_rows_on_virtuoso_and_oxigraph(remote_build
             ours = local.query(q.text)
             theirs = remote.query(q.text)
             assert ours.kind == theirs.kind, q.name
-            assert len(ours) > 0, f"{q.name}: no rows on the embedded store, nothing compared"
+            # a query that needs an alignment answers nothing on the Bishan build (it has no parent
+            # plan; test_align checks its rows) but must still compile and agree on Virtuoso
+            assert len(ours) > 0 or "alignment" in q.requires, f"{q.name}: no rows on the embedded store"
             assert rows_of(ours) == rows_of(theirs), f"{q.name} differs on Virtuoso"
     finally:
         local.close()
