@@ -55,6 +55,7 @@ from sparql.search import Scorer, scorer_for_build
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7878
+SERVER_NAME = "policykg-sparql"
 #: Seconds uvicorn waits for requests in flight when stopping: a query is cut at the time limit anyway.
 SHUTDOWN_GRACE = 5
 #: Connections the kernel queues before uvicorn accepts them (the stdlib's default of 5 reset connections
@@ -313,6 +314,7 @@ class SparqlServer:
         self.app = Endpoint(engine, config).app()
         self._uvicorn = uvicorn.Server(uvicorn.Config(
             self.app, lifespan="off", timeout_graceful_shutdown=SHUTDOWN_GRACE, backlog=BACKLOG,
+            server_header=False, headers=[("Server", SERVER_NAME)],
             log_config=uvicorn.config.LOGGING_CONFIG if verbose else None,
             log_level="info" if verbose else "warning", access_log=verbose,
         ))

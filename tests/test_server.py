@@ -323,7 +323,7 @@ def test_head_answers_headers_only(server: SparqlServer) -> None:
     qs = urllib.parse.urlencode({"query": "SELECT ?t WHERE { ?t a pk:Task } LIMIT 2"})
     status, headers, body = http(server, f"/sparql?{qs}", method="HEAD")
     assert status == 200 and body == b"" and int(headers["Content-Length"]) > 0
-    assert headers["X-PolicyKG-Rows"] == "2"
+    assert headers["X-PolicyKG-Rows"] == "2" and headers["Server"] == "policykg-sparql"
 
 
 def test_remote_engine_over_the_endpoint_answers_like_the_embedded_one(
