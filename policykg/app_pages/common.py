@@ -164,13 +164,15 @@ _STAGES: tuple[tuple[str, float, float], ...] = (
     ("parse", 0.0, 0.10),
     ("graph", 0.10, 0.05),
     ("store", 0.15, 0.10),
-    ("search", 0.25, 0.73),
+    ("search", 0.25, 0.68),
+    ("report", 0.93, 0.06),  # annual reports: parsed, linked to the tasks, stored (policykg.follow)
     ("done", 1.0, 0.0),
 )
 _STAGE_LABELS = {
     "parse": "解析规划文件",
     "graph": "生成知识图谱",
     "store": "写入图数据库",
+    "report": "关联年度报告",
     "search: loading model": "加载语义模型",
     "search: embedding": "计算语义向量",
     "search": "建立检索索引",
