@@ -8,11 +8,13 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 import pytest
 
+from graph.namespaces import XSD
 from sparql.errors import FormatMismatch, UnknownFormat
 from sparql.formats import FORMATS, Format, choose, negotiate, register, unregister
 from sparql.results import QueryResult
 
-ROWS = QueryResult("select", ["unit", "n"], [(ox.Literal("区司法局", language="zh"), ox.Literal("26", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")))])
+ROWS = QueryResult("select", ["unit", "n"],
+                   [(ox.Literal("区司法局", language="zh"), ox.Literal("26", datatype=ox.NamedNode(str(XSD.integer))))])
 
 
 def markdown(r: QueryResult) -> bytes:
