@@ -6,7 +6,7 @@ at every step (write, update, clean up after a failure, prune, open). Now it ask
 what the manifest records, and :func:`open_store` / :func:`drop_store` read it back.
 
 Both writers keep the build atomic: the local one writes ``store/`` inside the unpublished build
-directory; the remote one writes a named graph of its own per build (:func:`graph.remote.graph_iri`)
+directory; the remote one writes a named graph of its own per build (:func:`sparql.remote.graph_iri`)
 that no published build points at until the build is published, and drops it on failure.
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from graph.corpus import create_store, update_store
-from graph.remote import RemoteStore, graph_iri, public_url
 from graph.store import GraphStore
+from sparql.remote import RemoteStore, graph_iri, public_url
 
 from .config import Config
 from .manifest import StoreSpec

@@ -21,7 +21,6 @@ from analysis import evaluate_evidence
 from analysis.evidence import THRESHOLD, EvidenceLinker, plans_for_report
 from analysis.progress import task_progress
 from graph.namespaces import PREFIXES
-from graph.queries import get_query
 from graph.reports import report_ntriples
 from graph.validate import validate
 from ingest import IngestError
@@ -31,6 +30,7 @@ from ingest.report import document_kind, find_figures, is_report_title, parse_re
 from ingest.report_records import Report, report_from_dict, report_to_dict
 from policykg.build import Build, build
 from policykg.config import Config
+from sparql.queries import get_query
 from tests.conftest import DATA, ROOT, copy_data
 
 REPORT_2022 = DATA / "reports" / "chongqing-bishan-report-2022.txt"
