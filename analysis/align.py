@@ -42,6 +42,7 @@ WEIGHTS = (0.5, 0.35, 0.15)  # dense, lexical, context
 LINK_THRESHOLD = 0.45
 SECOND_MARGIN = 0.03
 ADOPT_COVERAGE = 0.5
+BUNDLE_SENTENCES = 3  # a measure of this many sentences or more is also matched sentence by sentence
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,32 @@ class Alignment:
         }
 
 
+def links_to_dict(alignment: Alignment) -> dict[str, Any]:
+    """What a build caches of an alignment: enough to rebuild it given the two plans."""
+    return {
+        "child": alignment.child.id,
+        "parent": alignment.parent.id,
+        "model": alignment.model,
+        "params": alignment.params,
+        "links": [
+            {"child": x.child, "parent": x.parent, "relation": x.relation, "score": x.score, "dense": x.dense,
+             "lexical": x.lexical, "context": x.context, "shared": list(x.shared)}
+            for x in alignment.links
+        ],
+        "local": [t.position for t in alignment.local],
+        "not_carried": [t.position for t in alignment.not_carried],
+    }
+
+
+def links_from_dict(data: dict[str, Any]) -> tuple[Link, ...]:
+    return tuple(
+        Link(child=int(x["child"]), parent=int(x["parent"]), relation=x["relation"], score=float(x["score"]),
+             dense=float(x["dense"]), lexical=float(x["lexical"]), context=float(x["context"]),
+             shared=tuple(x.get("shared", ())))
+        for x in data["links"]
+    )
+
+
 def _section_title(plan: Plan, task: Task) -> str:
     section = plan.section(task.section)
     if section is not None:
@@ -191,8 +218,11 @@ class _Lexicon:
         total = sum(self.idf[t] for t in parent)
         if total <= 0:
             return 0.0, ()
-        shared = sorted(parent & child, key=lambda t: (-self.idf[t], t))
-        return sum(self.idf[t] for t in shared) / total, tuple(shared)
+        common = parent & child
+        share = sum(self.idf[t] for t in common) / total
+        # for the reason shown to analysts: whole words, not the search sub-words inside them (扁平 in 扁平化)
+        shown = [t for t in common if len(t) > 1 and not any(t != u and t in u for u in common)]
+        return share, tuple(sorted(shown, key=lambda t: (-self.idf[t], t)))
 
 
 def _embed(texts: list[str], model: str) -> np.ndarray:
@@ -223,24 +253,38 @@ def align(
     }
     if not child.tasks or not parent.tasks:
         return Alignment(child, parent, (), model, params)
+    from search.text import split_sentences
+
     c_texts = [t.text for t in child.tasks]
-    p_texts = [t.text for t in parent.tasks]
+    # A measure that bundles several sub-measures (a national or provincial section paragraph) is
+    # also matched sentence by sentence: a district task carries one or two of its sentences.
+    segments: list[str] = []
+    owner: list[int] = []
+    for j, t in enumerate(parent.tasks):
+        sentences = split_sentences(t.text)
+        for seg in [t.text, *(sentences if len(sentences) >= BUNDLE_SENTENCES else [])]:
+            segments.append(seg)
+            owner.append(j)
     c_ctx = [_section_title(child, t) for t in child.tasks]
     p_ctx = [_section_title(parent, t) for t in parent.tasks]
     unique_ctx = sorted(set(c_ctx) | set(p_ctx))
-    vectors = _embed(c_texts + p_texts + unique_ctx, model)
-    nc, np_ = len(c_texts), len(p_texts)
-    dense = vectors[:nc] @ vectors[nc : nc + np_].T
-    ctx_vec = dict(zip(unique_ctx, vectors[nc + np_ :], strict=True))
+    vectors = _embed(c_texts + segments + unique_ctx, model)
+    nc, np_, ns = len(c_texts), len(parent.tasks), len(segments)
+    seg_dense = vectors[:nc] @ vectors[nc : nc + ns].T
+    ctx_vec = dict(zip(unique_ctx, vectors[nc + ns :], strict=True))
     ctx_c = np.stack([ctx_vec[s] for s in c_ctx])
     ctx_p = np.stack([ctx_vec[s] for s in p_ctx])
     context = ctx_c @ ctx_p.T
-    lex = _Lexicon(c_texts + p_texts, [*words, *(u.name for u in child.units)])
-    c_sets, p_sets = lex.sets[:nc], lex.sets[nc:]
+    lex = _Lexicon(c_texts + segments, [*words, *(u.name for u in child.units)])
+    c_sets, s_sets = lex.sets[:nc], lex.sets[nc:]
+    dense = np.full((nc, np_), -1.0, dtype=np.float32)
     lexical = np.zeros((nc, np_), dtype=np.float32)
+    best_seg = np.zeros((nc, np_), dtype=np.int64)
     for i in range(nc):
-        for j in range(np_):
-            lexical[i, j] = lex.coverage(p_sets[j], c_sets[i])[0]
+        for k, j in enumerate(owner):
+            cov = lex.coverage(s_sets[k], c_sets[i])[0]
+            if weights[0] * seg_dense[i, k] + weights[1] * cov > weights[0] * dense[i, j] + weights[1] * lexical[i, j]:
+                dense[i, j], lexical[i, j], best_seg[i, j] = seg_dense[i, k], cov, k
     score = weights[0] * dense + weights[1] * lexical + weights[2] * context
     links: list[Link] = []
     for i, task in enumerate(child.tasks):
@@ -252,7 +296,7 @@ def align(
             s = float(score[i, j])
             if s < threshold or (j != order[0] and s < best - second_margin):
                 break
-            cov, shared = lex.coverage(p_sets[j], c_sets[i])
+            cov, shared = lex.coverage(s_sets[best_seg[i, j]], c_sets[i])
             links.append(
                 Link(
                     child=task.position,
@@ -301,15 +345,23 @@ def is_parent(parent: Plan, child: Plan) -> bool:
     - it is national, or the child's issuer is inside it (重庆市璧山区 starts with 重庆市), and
     - their periods overlap (both given).
     """
-    pl, cl = issuer_level(parent.issuer), issuer_level(child.issuer)
+    return is_parent_of(parent.issuer, (parent.period_start, parent.period_end),
+                        child.issuer, (child.period_start, child.period_end))
+
+
+def is_parent_of(parent_issuer: str, parent_period: tuple[int | None, int | None],
+                 child_issuer: str, child_period: tuple[int | None, int | None]) -> bool:
+    """:func:`is_parent` on the issuers and periods alone (what a build's manifest keeps of a plan)."""
+    pl, cl = issuer_level(parent_issuer), issuer_level(child_issuer)
     if pl is None or cl is None or pl >= cl:
         return False
-    if pl > 0 and not child.issuer.startswith(parent.issuer):
+    if pl > 0 and not child_issuer.startswith(parent_issuer):
         return False
-    if None in (parent.period_start, parent.period_end, child.period_start, child.period_end):
+    ps, pe = parent_period
+    cs, ce = child_period
+    if ps is None or pe is None or cs is None or ce is None:
         return False
-    assert parent.period_start and parent.period_end and child.period_start and child.period_end
-    return parent.period_start <= child.period_end and child.period_start <= parent.period_end
+    return ps <= ce and cs <= pe
 
 
 def parent_pairs(children: Sequence[Plan], parents: Sequence[Plan]) -> list[tuple[Plan, Plan]]:

@@ -53,13 +53,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graph.nxgraph import build_networkx
-from graph.remote import public_url
 from graph.store import GraphStore
 from ingest import IngestError, load_unit_table
 from ingest.records import Plan, plan_from_dict
 from ingest.report_records import Report
+from sparql.remote import public_url
 
-from . import follow
+from . import align_stage, follow
 from .cache import CODE_THAT_SHAPES_BUILDS, BuildCache, code_fingerprint, sha256_file
 from .config import DEFAULT_MODEL, Config
 from .manifest import (
@@ -361,6 +361,13 @@ class _Run:
         )
 
 
+def _align_model(config: Config, search: SearchOutcome | None) -> str:
+    """Alignments are scored with the search index's model (the build's model without an index)."""
+    from search.embedders import normalise_spec
+
+    return search.model if search else normalise_spec(config.model or DEFAULT_MODEL)
+
+
 def build(config: Config, paths: Sequence[Path] | None = None, progress: Progress | None = None,
           *, with_search: bool = True, kind: str = "auto") -> BuildInfo:
     """Build the graph (and the search index) for the plans at ``paths`` (default: the plans folder).
@@ -389,9 +396,14 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
             search = run.search(tmp) if with_search else None
             followed, stored = run.reports(tmp, writer, summaries, search, report_files)
             triples = stored if stored is not None else triples
+            aligned = align_stage.run(run, summaries, writer, tmp, _align_model(config, search), report)
+            triples = aligned.triples if aligned.triples is not None else triples
+            run.lap("align")
             files_sums = file_checksums(tmp, previous=(target.resolve(), run.previous))
             run.lap("checksums")
-            manifest = run.manifest(summaries, triples, writer, search, files_sums, followed, report_files)
+            manifest = replace(run.manifest(summaries, triples, writer, search, files_sums, followed, report_files),
+                               parents=aligned.parents, alignments=aligned.alignments,
+                               parents_fingerprint=aligned.fingerprint)
             write_manifest(tmp, manifest)  # last: a build without a manifest is incomplete
             tmp.rename(work)
         except BaseException:
@@ -491,6 +503,8 @@ class Build:
         spec = self.manifest.store
         if self.config.store_url and (spec.kind != "sparql" or spec.url != public_url(self.config.store_url)):
             return False  # the graph was asked for on (another) SPARQL server
+        if align_stage.parents_fingerprint(self.config) != self.manifest.parents_fingerprint:
+            return False  # a parent plan was added, changed or removed in data/parents
         reports = [Path(e.path) for e in self.manifest.reports]
         if not set(follow.discover_reports(self.config.reports)) <= set(reports) or not all(r.exists() for r in reports):
             return False  # a report was added to the reports folder, or one that was read is gone

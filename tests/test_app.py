@@ -221,38 +221,46 @@ def test_deadlines_page_marks_overdue_against_the_reference_date(build: Build) -
 # --- 上级对照 ------------------------------------------------------------------------------------------
 
 
-def test_parent_page_shows_measures_carriers_and_local_additions(build: Build, app_data: Path) -> None:
+def test_parent_page_without_a_parent_says_where_to_put_one(build: Build) -> None:
+    at = open_page("parent")
+    assert any("parents" in i.value for i in at.info)
+
+
+def test_parent_page_shows_measures_carriers_and_local_additions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A data folder with a parent plan: the build aligns the plan to it and the page shows that."""
     import shutil
 
-    from analysis.align import align
-    from ingest import load_unit_table, read_plan
+    from policykg.build import build as make_build
+    from policykg.parents import stored_parents
 
-    parents = app_data / "parents"
-    if not parents.exists():  # without a parent plan the page says where to put one
-        at = open_page("parent")
-        assert any("parents" in i.value for i in at.info)
+    data = copy_data(tmp_path / "data")
     source = ROOT / "data" / "parents" / "chongqing-fazhi-zhengfu-2021-2025-extract.txt"
-    parents.mkdir(exist_ok=True)
-    shutil.copy(source, parents / source.name)
-    parent = read_plan(source, load_unit_table(app_data / "units.toml"))
-    expected = align(build.plans[0], parent)
+    (data / "parents").mkdir()
+    shutil.copy(source, data / "parents" / source.name)
+    make_build(Config(data_dir=data))
+    monkeypatch.setenv("POLICYKG_DATA", str(data))
+    b = Build(data / "build", Config(data_dir=data))
+    [summary] = b.manifest.alignments
 
     at = open_page("parent")
     assert at.query_params.get("parent") is None  # the automatic parent is the default, not in the URL
     assert "（自动识别）" in at.selectbox[1].format_func(at.selectbox[1].value)
     metrics = {m.label: m.value for m in at.metric}
-    assert int(metrics["已承接"]) == len(parent.tasks) - len(expected.not_carried)
-    assert int(metrics["本级新增任务"]) == len(expected.local)
-    measures = at.dataframe[0].value
-    assert len(measures) == len(parent.tasks)
-    assert len(at.dataframe[1].value) == len(expected.local)
+    assert int(metrics["未承接"]) == summary.not_carried
+    assert int(metrics["本级新增任务"]) == summary.local
+    assert len(at.dataframe[0].value) == b.manifest.parents[0].measures
+    assert len(at.dataframe[1].value) == summary.local
 
     at.selectbox[2].set_value("not_carried").run()  # the filter goes into the URL ...
     assert at.query_params["status"] == "not_carried"
     at = open_page("parent", status="not_carried")  # ... and a link with it opens the same view
     measures = at.dataframe[0].value
-    assert list(measures["措施"]) == [t.label for t in expected.not_carried]
     assert set(measures["状态"]) == {"未承接"}
+    [parent] = stored_parents(b)
+    stored = json.loads((b.path / summary.record).read_text(encoding="utf-8"))
+    assert list(measures["措施"]) == [parent.tasks[p - 1].label for p in stored["not_carried"]]
 
 
 # --- SPARQL --------------------------------------------------------------------------------------------
@@ -270,7 +278,7 @@ def test_sparql_canned_query_shows_its_rows(build: Build) -> None:
 
 
 def test_sparql_gallery_loads_the_query_text(build: Build) -> None:
-    from graph.queries import get_query
+    from sparql.queries import get_query
 
     at = open_page("sparql")
     at.selectbox(key="q_name").set_value("units-by-type")

@@ -25,7 +25,9 @@ st.title("上级对照")
 st.caption("上级方案的每项措施由本级哪些任务承接（沿用、调整），哪些未承接；本级新增了哪些任务。")
 
 children = {p.id: p for p in b.plans}
-folder_parents = pa.read_parents(cfg)
+stored = pa.stored_parents(b)
+known = {p.id for p in stored}
+folder_parents = [*stored, *(p for p in pa.read_parents(cfg) if p.id not in known)]
 pool = {p.id: p for p in [*folder_parents, *b.plans]}
 if len(pool) < 2:
     st.info(f"没有可对照的上级方案：请把上级方案（如市级实施方案、国家纲要）放入 {pa.parents_dir(cfg)}，"
@@ -35,7 +37,8 @@ if len(pool) < 2:
 child_ids = list(children)
 c.url_state("p_child", "child", child_ids[0], c.member(child_ids))
 child_id = st.session_state["p_child"]
-auto = [p.id for ch, p in pa.candidates([children[child_id]], folder_parents) if ch.id == child_id]
+auto = [a.parent for a in b.manifest.alignments if a.child == child_id and a.parent in pool]
+auto += [p.id for ch, p in pa.candidates([children[child_id]], folder_parents) if p.id not in auto]
 parent_ids = [*auto, *(pid for pid in pool if pid not in auto and pid != child_id)]
 c.url_state("p_parent", "parent", parent_ids[0] if parent_ids else "", c.member(parent_ids))
 c.url_state("p_status", "status", "all", c.member(["all", "carried", "not_carried"]))
@@ -56,7 +59,7 @@ if not parent_id or parent_id not in pool:
     st.stop()
 
 with st.spinner("正在对照上级方案…"):
-    alignment = pa.alignment(cfg, children[child_id], pool[parent_id], b.manifest.model or "usem3")
+    alignment = pa.alignment(cfg, children[child_id], pool[parent_id], b.manifest.model or "usem3", build=b)
 report = alignment.to_json()
 counts = report["counts"]
 multi_plan = len(b.plans) > 1

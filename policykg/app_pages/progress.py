@@ -65,7 +65,9 @@ if not rows:
 
 
 def task_name(r: Any) -> str:
-    return f"任务{r.task}" + (f"（{r.plan}）" if multi_plan else "")
+    """The row label: the task, its plan when there are several, and a mark when overdue and unreported."""
+    return (f"任务{r.task}" + (f"（{r.plan}）" if multi_plan else "")
+            + (" ⚠逾期" if r.status == "overdue-unreported" else ""))
 
 
 cells = pd.DataFrame(
@@ -77,23 +79,24 @@ cells = pd.DataFrame(
 )
 order = [task_name(r) for r in rows]
 pick = alt.selection_point(fields=["任务", "年度"], name="cell", on="click")
+most = max(1, int(cells["表述数"].max()))
 heat = (
     alt.Chart(cells)
     .mark_rect(stroke="#ffffff", strokeWidth=1)
     .encode(
         x=alt.X("年度:O", title="报告年度", axis=alt.Axis(orient="top", labelAngle=0)),
-        y=alt.Y("任务:N", sort=order, title=None, axis=alt.Axis(labelLimit=160)),
-        color=alt.Color("表述数:Q", title="佐证表述数", scale=alt.Scale(scheme="greens", domainMin=0)),
+        y=alt.Y("任务:N", sort=order, title=None,
+                axis=alt.Axis(labelLimit=200, labelOverlap=False, labelFontSize=11)),
+        # no evidence is grey, not the palest green: "nothing reported" must read as absence
+        color=alt.condition(alt.datum["表述数"] > 0,
+                            alt.Color("表述数:Q", title="佐证表述数",
+                                      scale=alt.Scale(scheme="greens", domain=[0, most])),
+                            alt.value("#eeeeee")),
         tooltip=["任务", "年度", "表述数", "状态", "时限", "牵头单位", "内容"],
     )
     .add_params(pick)
 )
-flags = (
-    alt.Chart(cells[cells["状态"] == STATUS_LABELS["overdue-unreported"]].drop_duplicates("任务"))
-    .mark_text(text="逾期", color="#d62728", align="right", dx=-4)
-    .encode(y=alt.Y("任务:N", sort=order), x=alt.value(0))
-)
-event = st.altair_chart((heat + flags).properties(height=max(240, 18 * len(rows))), width="stretch",
+event = st.altair_chart(heat.properties(height=max(240, 20 * len(rows))), width="stretch",
                         on_select="rerun", key="p_heat")
 
 # the chosen cell: from a click on the map, else from the URL / the selectors below
