@@ -173,8 +173,8 @@ def test_reports_go_to_their_governments_plans_in_their_period(reports: list[Rep
 
 
 def test_removing_a_reports_triples_leaves_the_plan_whole(reports: list[Report], bishan: Plan) -> None:
-    from graph.corpus import plan_ntriples
-    from policykg.follow import FollowResult, _owned, apply_to_store
+    from graph.corpus import patch_store, plan_ntriples
+    from policykg.follow import _owned
 
     nt = report_ntriples(reports[0], [bishan], [])
     store_dir = Path(__import__("tempfile").mkdtemp())
@@ -185,7 +185,7 @@ def test_removing_a_reports_triples_leaves_the_plan_whole(reports: list[Report],
         store.load(nt, format=ox.RdfFormat.N_TRIPLES)
         del store
         triples = [q.triple for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)]
-        apply_to_store(store_dir / "s", FollowResult(remove=_owned(triples, reports[0].id)))
+        patch_store(store_dir / "s", _owned(triples, reports[0].id), [])
         assert set(ox.Store(str(store_dir / "s"))) == before
     finally:
         shutil.rmtree(store_dir)
