@@ -33,7 +33,6 @@ from ingest.vocab import SEVERITY_LABELS as SEVERITY_LABELS
 from ingest.vocab import UNIT_TYPE_LABELS as UNIT_TYPE_LABELS
 from policykg.build import Build, BuildError, build
 from policykg.config import Config
-from search.engine import SearchIndexError
 
 if TYPE_CHECKING:
     from sparql.protocol import SparqlEngine
@@ -64,7 +63,8 @@ PAGE_PATHS: dict[str, str] = {
 }
 
 #: What a search can raise that an analyst can act on (rebuild); shown with st.error, never a traceback.
-SEARCH_ERRORS: tuple[type[Exception], ...] = (SearchIndexError, BuildError)
+# a missing or stale index, a model not installed …: every user-actionable error is shown, not raised
+SEARCH_ERRORS: tuple[type[Exception], ...] = (PolicykgError,)
 
 BuildKey = tuple[str, str, str]  # (resolved build directory, data dir, build dir): what a cache entry is of
 
