@@ -118,7 +118,7 @@ def test_parent_coverage_query_answers_what_the_aligner_found(store: Path, align
         assert row["carriers"] == len(carriers)
         assert row["status"] == ("carried" if carriers else "not_carried")
         adopted = {labels[x.child] for x in carriers if x.relation == "adopted"}
-        assert set(row["adopted"].split()) == adopted
+        assert set((row["adopted"] or "").split()) == adopted
 
 
 def test_cli_align_json(tmp_path: Path) -> None:

@@ -165,6 +165,9 @@ def test_canned_queries_give_the_same_rows_on_virtuoso_and_oxigraph(remote_build
             ours = local.query(q.text)
             theirs = remote.query(q.text)
             assert ours.kind == theirs.kind, q.name
+            if "alignment" in q.requires:  # no parent plan in this build: Virtuoso compiles it, both are empty
+                assert len(ours) == len(theirs) == 0, q.name
+                continue
             assert len(ours) > 0, f"{q.name}: no rows on the embedded store, nothing compared"
             assert rows_of(ours) == rows_of(theirs), f"{q.name} differs on Virtuoso"
     finally:
