@@ -158,7 +158,8 @@ def layout_report(plans: list[PlanSummary]) -> list[str]:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     b = open_build(args)
-    counts = {k: getattr(b.counts, k) for k in ("plans", "chapters", "sections", "tasks", "units", "triples")}
+    counts = {k: getattr(b.counts, k) for k in ("plans", "chapters", "sections", "tasks", "units", "triples",
+                                                 "reports", "evidence_links")}
     if args.json:
         emit_json({**counts, "defects": b.counts.defects, "model": b.manifest.model,
                    "created": b.manifest.created,

@@ -14,12 +14,12 @@ import pytest
 from analysis.align import Alignment, align, alignment_ntriples, is_parent, issuer_level, parent_pairs
 from analysis.evaluate_align import DEFAULT_JUDGED, load_judged, score
 from graph.corpus import plan_ntriples
-from graph.queries import get_query
-from graph.sparql import SparqlEngine
 from graph.validate import validate
 from ingest import read_plan
 from ingest.records import Plan
 from search.text import read_terms
+from sparql.engine import EmbeddedSparqlEngine
+from sparql.queries import get_query
 
 ROOT = Path(__file__).resolve().parent.parent
 PARENT_FILE = ROOT / "data" / "parents" / "chongqing-fazhi-zhengfu-2021-2025-extract.txt"
@@ -105,7 +105,7 @@ def test_the_graph_conforms_to_the_shapes(bishan: Plan, parent: Plan, alignment:
 def test_parent_coverage_query_answers_what_the_aligner_found(store: Path, alignment: Alignment) -> None:
     q = get_query("parent-coverage")
     assert "alignment" in q.requires and q.scopable
-    with SparqlEngine(store, timeout=60) as engine:
+    with EmbeddedSparqlEngine(store, timeout=60) as engine:
         rows = engine.query(q.text).records()
         limited = engine.query(q.for_plans([alignment.child.id])).records()
         other = engine.query(q.for_plans([alignment.parent.id])).records()
