@@ -122,6 +122,8 @@ def cmd_build(args: argparse.Namespace) -> int:
           f"{c.tasks} tasks, {c.units} units, {c.triples} triples, "
           f"{c.defects} defect(s) reported"
           + (f", {c.reports} report(s) with {c.evidence_links} evidence link(s)" if c.reports else "")
+          + "".join(f", {a.child} aligned to {a.parent} ({a.links} link(s), {a.not_carried} measure(s) "
+                    f"not carried down, {a.local} local addition(s))" for a in info.manifest.alignments)
           + f", in {info.seconds:.1f} s")
     return 0
 
