@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "sparql",
         help="run a SPARQL query: a canned query name, a .rq file, '-' for stdin, or query text",
-        description="Prefixes pk:, pkid:, org:, dcterms:, rdf:, rdfs:, skos:, xsd: are predeclared. "
+        description=f"Prefixes {', '.join(f'{p}:' for p in PREFIXES)} are predeclared. "
         'Search inside SPARQL: pk:searchScore(?task, "数据共享", 20).',
     )
     p.add_argument("query", metavar="QUERY_OR_FILE_OR_NAME")
