@@ -42,6 +42,7 @@ WEIGHTS = (0.5, 0.35, 0.15)  # dense, lexical, context
 LINK_THRESHOLD = 0.45
 SECOND_MARGIN = 0.03
 ADOPT_COVERAGE = 0.5
+BUNDLE_SENTENCES = 3  # a measure of this many sentences or more is also matched sentence by sentence
 
 
 @dataclass(frozen=True)
@@ -217,8 +218,11 @@ class _Lexicon:
         total = sum(self.idf[t] for t in parent)
         if total <= 0:
             return 0.0, ()
-        shared = sorted(parent & child, key=lambda t: (-self.idf[t], t))
-        return sum(self.idf[t] for t in shared) / total, tuple(shared)
+        common = parent & child
+        share = sum(self.idf[t] for t in common) / total
+        # for the reason shown to analysts: whole words, not the search sub-words inside them (扁平 in 扁平化)
+        shown = [t for t in common if len(t) > 1 and not any(t != u and t in u for u in common)]
+        return share, tuple(sorted(shown, key=lambda t: (-self.idf[t], t)))
 
 
 def _embed(texts: list[str], model: str) -> np.ndarray:
@@ -249,24 +253,38 @@ def align(
     }
     if not child.tasks or not parent.tasks:
         return Alignment(child, parent, (), model, params)
+    from search.text import split_sentences
+
     c_texts = [t.text for t in child.tasks]
-    p_texts = [t.text for t in parent.tasks]
+    # A measure that bundles several sub-measures (a national or provincial section paragraph) is
+    # also matched sentence by sentence: a district task carries one or two of its sentences.
+    segments: list[str] = []
+    owner: list[int] = []
+    for j, t in enumerate(parent.tasks):
+        sentences = split_sentences(t.text)
+        for seg in [t.text, *(sentences if len(sentences) >= BUNDLE_SENTENCES else [])]:
+            segments.append(seg)
+            owner.append(j)
     c_ctx = [_section_title(child, t) for t in child.tasks]
     p_ctx = [_section_title(parent, t) for t in parent.tasks]
     unique_ctx = sorted(set(c_ctx) | set(p_ctx))
-    vectors = _embed(c_texts + p_texts + unique_ctx, model)
-    nc, np_ = len(c_texts), len(p_texts)
-    dense = vectors[:nc] @ vectors[nc : nc + np_].T
-    ctx_vec = dict(zip(unique_ctx, vectors[nc + np_ :], strict=True))
+    vectors = _embed(c_texts + segments + unique_ctx, model)
+    nc, np_, ns = len(c_texts), len(parent.tasks), len(segments)
+    seg_dense = vectors[:nc] @ vectors[nc : nc + ns].T
+    ctx_vec = dict(zip(unique_ctx, vectors[nc + ns :], strict=True))
     ctx_c = np.stack([ctx_vec[s] for s in c_ctx])
     ctx_p = np.stack([ctx_vec[s] for s in p_ctx])
     context = ctx_c @ ctx_p.T
-    lex = _Lexicon(c_texts + p_texts, [*words, *(u.name for u in child.units)])
-    c_sets, p_sets = lex.sets[:nc], lex.sets[nc:]
+    lex = _Lexicon(c_texts + segments, [*words, *(u.name for u in child.units)])
+    c_sets, s_sets = lex.sets[:nc], lex.sets[nc:]
+    dense = np.full((nc, np_), -1.0, dtype=np.float32)
     lexical = np.zeros((nc, np_), dtype=np.float32)
+    best_seg = np.zeros((nc, np_), dtype=np.int64)
     for i in range(nc):
-        for j in range(np_):
-            lexical[i, j] = lex.coverage(p_sets[j], c_sets[i])[0]
+        for k, j in enumerate(owner):
+            cov = lex.coverage(s_sets[k], c_sets[i])[0]
+            if weights[0] * seg_dense[i, k] + weights[1] * cov > weights[0] * dense[i, j] + weights[1] * lexical[i, j]:
+                dense[i, j], lexical[i, j], best_seg[i, j] = seg_dense[i, k], cov, k
     score = weights[0] * dense + weights[1] * lexical + weights[2] * context
     links: list[Link] = []
     for i, task in enumerate(child.tasks):
@@ -278,7 +296,7 @@ def align(
             s = float(score[i, j])
             if s < threshold or (j != order[0] and s < best - second_margin):
                 break
-            cov, shared = lex.coverage(p_sets[j], c_sets[i])
+            cov, shared = lex.coverage(s_sets[best_seg[i, j]], c_sets[i])
             links.append(
                 Link(
                     child=task.position,

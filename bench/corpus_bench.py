@@ -142,10 +142,12 @@ def _alarm(_signum: int, _frame: Any) -> None:
 
 def measure_queries(data: Path, rdflib_baseline: bool, with_search: bool) -> dict[str, Any]:
     from graph.namespaces import sparql_prologue
-    from graph.queries import list_queries
-    from graph.sparql import QueryTimeout, SparqlEngine, scorer_for_build
     from policykg.build import Build
     from policykg.config import Config
+    from sparql.engine import EmbeddedSparqlEngine
+    from sparql.errors import QueryTimeout
+    from sparql.queries import list_queries
+    from sparql.search import scorer_for_build
 
     b = Build.open(Config(data_dir=data), auto_build=False)
     search: dict[str, float] | None = None
@@ -166,7 +168,7 @@ def measure_queries(data: Path, rdflib_baseline: bool, with_search: bool) -> dic
     in_process(store.path, scorer, sparql)
     # the time-limited engine (a worker process), so one runaway query cannot stall the benchmark
     # the engine's default row cap (10,000), as analysts run the queries from the CLI, endpoint and app
-    with SparqlEngine(store.path, timeout=OX_TIMEOUT, scorer=scorer) as ox_engine:
+    with EmbeddedSparqlEngine(store.path, timeout=OX_TIMEOUT, scorer=scorer) as ox_engine:
         ox_engine.warm_up()
         for cq in list_queries():
             if "search" in cq.requires and scorer is None:

@@ -53,11 +53,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graph.nxgraph import build_networkx
-from graph.remote import public_url
 from graph.store import GraphStore
 from ingest import IngestError, load_unit_table
 from ingest.records import Plan, plan_from_dict
 from ingest.report_records import Report
+from sparql.remote import public_url
 
 from . import align_stage, follow
 from .cache import CODE_THAT_SHAPES_BUILDS, BuildCache, code_fingerprint, sha256_file

@@ -1,6 +1,6 @@
 """CLI commands for SPARQL: ``sparql``, ``queries``, ``serve`` and ``describe``.
 
-Every query goes through :class:`graph.sparql.SparqlEngine`, so the CLI has the same time limit,
+Every query goes through a :class:`sparql.protocol.SparqlEngine`, so the CLI has the same time limit,
 result cap and refusals as the endpoint: a user who copies a query from the terminal into the
 endpoint (or back) gets the same answer or the same one-line error.
 """
@@ -13,21 +13,18 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from graph.namespaces import PREFIXES
-from graph.queries import get_query, list_queries
-from graph.sparql import (
-    DEFAULT_LIMIT,
-    FORMAT_ALIASES,
-    FORMATS,
-    QueryResult,
-    SparqlEngine,
-    SparqlError,
-    display,
-    scorer_for_build,
-)
+from graph.namespaces import DISPLAY_PREFIXES, PREFIXES, RDF, RDFS, curie, expand_curie
 from graph.textfmt import table
+from sparql.defaults import DEFAULT_LIMIT, DEFAULT_TIMEOUT, DEFAULT_WORKERS
+from sparql.formats import FORMAT_ALIASES, FORMATS, default_format, display
+from sparql.protocol import SparqlEngine, engine_for_build
+from sparql.queries import get_query, list_queries
+from sparql.results import QueryResult
+from sparql.search import scorer_for_build
+
+from .cli import CliError
 
 ONTOLOGY = Path(__file__).resolve().parent.parent / "graph" / "ontology.ttl"
 _FORMAT_CHOICES = sorted({*FORMATS, *FORMAT_ALIASES})
@@ -38,7 +35,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "sparql",
         help="run a SPARQL query: a canned query name, a .rq file, '-' for stdin, or query text",
-        description="Prefixes pk:, pkid:, org:, dcterms:, rdf:, rdfs:, skos:, xsd: are predeclared. "
+        description=f"Prefixes {', '.join(f'{p}:' for p in PREFIXES)} are predeclared. "
         'Search inside SPARQL: pk:searchScore(?task, "数据共享", 20).',
     )
     p.add_argument("query", metavar="QUERY_OR_FILE_OR_NAME")
@@ -46,7 +43,7 @@ def register(subparsers: Any) -> None:
         "--format", "-f", default="table", choices=_FORMAT_CHOICES, help="output format (default: table)"
     )
     p.add_argument(
-        "--timeout", type=float, default=None, metavar="S", help="time limit in seconds (default: 10)"
+        "--timeout", type=float, default=None, metavar="S", help=f"time limit in seconds (default: {DEFAULT_TIMEOUT:g})"
     )
     p.add_argument(
         "--limit", type=int, default=None, metavar="N", help=f"row cap (default: {DEFAULT_LIMIT:,})"
@@ -66,12 +63,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7878)
     p.add_argument(
-        "--timeout", type=float, default=None, metavar="S", help="per-query time limit (default: 10)"
+        "--timeout", type=float, default=None, metavar="S", help=f"per-query time limit (default: {DEFAULT_TIMEOUT:g})"
     )
     p.add_argument(
         "--limit", type=int, default=None, metavar="N", help=f"row cap (default: {DEFAULT_LIMIT:,})"
     )
-    p.add_argument("--workers", type=int, default=2, help="query worker processes (default: 2)")
+    p.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                   help=f"query worker processes (default: {DEFAULT_WORKERS})")
     p.add_argument("--verbose", action="store_true", help="log each request")
     p.set_defaults(func=cmd_serve)
 
@@ -84,13 +82,6 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_describe)
 
 
-def _fail(message: str) -> NoReturn:
-    """Report through the CLI's one error path (policykg.cli.main prints it and exits 2)."""
-    from policykg.cli import CliError
-
-    raise CliError(message)
-
-
 def resolve_query(arg: str) -> str:
     """Query text for a canned query name, a file path, '-' (stdin) or the query itself."""
     if arg == "-":
@@ -101,7 +92,10 @@ def resolve_query(arg: str) -> str:
         pass
     path = Path(arg)
     if len(arg) < 4096 and "\n" not in arg and path.is_file():
-        return path.read_text(encoding="utf-8")
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"{path}: cannot read the query ({exc}); give a UTF-8 text file") from exc
     if "{" in arg or arg.strip().upper().startswith(
         ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE", "PREFIX", "BASE")
     ):
@@ -109,7 +103,7 @@ def resolve_query(arg: str) -> str:
     names = [q.name for q in list_queries()]
     close = difflib.get_close_matches(arg, names, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else "; `policykg queries` lists the names"
-    raise ValueError(f"{arg!r} is not a canned query, a file or a SPARQL query{hint}")
+    raise CliError(f"{arg!r} is not a canned query, a file or a SPARQL query{hint}")
 
 
 def scoped_query(name: str, plans: Sequence[str], known: Sequence[str]) -> str:
@@ -117,7 +111,7 @@ def scoped_query(name: str, plans: Sequence[str], known: Sequence[str]) -> str:
     try:
         query = get_query(name)
     except KeyError:
-        raise ValueError("--plan limits canned queries only; in your own query, bind ?plan yourself") from None
+        raise CliError("--plan limits canned queries only; in your own query, bind ?plan yourself") from None
     return query.for_plans(plans, known=set(known))
 
 
@@ -131,11 +125,10 @@ def _config_value(args: argparse.Namespace, build: Any, name: str, default: Any)
 
 
 def _engine(args: argparse.Namespace, build: Any, workers: int = 1) -> SparqlEngine:
-    from graph.remote import engine_for_build  # a build on a SPARQL server (--store URL) queries it there
-
-    return engine_for_build(  # type: ignore[no-any-return]
+    """The build's engine: embedded, or its SPARQL server for a build made with ``--store URL``."""
+    return engine_for_build(
         build,
-        timeout=_config_value(args, build, "timeout", 10.0),
+        timeout=_config_value(args, build, "timeout", DEFAULT_TIMEOUT),
         limit=_config_value(args, build, "limit", DEFAULT_LIMIT),
         workers=workers,
         scorer=scorer_for_build(build),
@@ -153,24 +146,15 @@ def _write(data: bytes, output: str | None) -> None:
 def cmd_sparql(args: argparse.Namespace) -> int:
     from policykg.cli import open_build
 
-    try:
-        text = resolve_query(args.query)
-    except (ValueError, OSError) as e:
-        return _fail(str(e))
+    text = resolve_query(args.query)  # errors are PolicykgError: policykg.cli.main reports them
     fmt = FORMAT_ALIASES.get(args.format, args.format)
     build = open_build(args)
     if args.plan:
-        try:
-            text = scoped_query(args.query, args.plan, build.manifest.plan_ids)
-        except ValueError as e:
-            return _fail(str(e))
-    try:
-        with _engine(args, build) as engine:
-            result = engine.query(text)
-    except SparqlError as e:
-        return _fail(str(e))
+        text = scoped_query(args.query, args.plan, build.manifest.plan_ids)
+    with _engine(args, build) as engine:
+        result = engine.query(text)
     if fmt != "table" and result.kind not in FORMATS[fmt].kinds:
-        fmt = "turtle" if result.kind == "graph" else "json"
+        fmt = default_format(result.kind)
         print(f"policykg: {args.format} cannot carry this result; writing {fmt}", file=sys.stderr)
     _write(result.serialize(fmt), args.output)
     if result.truncated and fmt != "table":
@@ -205,32 +189,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
             build,
             args.host,
             args.port,
-            timeout=_config_value(args, build, "timeout", 10.0),
+            timeout=_config_value(args, build, "timeout", DEFAULT_TIMEOUT),
             limit=_config_value(args, build, "limit", DEFAULT_LIMIT),
             workers=args.workers,
             verbose=args.verbose,
         )
     except OSError as e:
-        return _fail(f"cannot serve on {args.host}:{args.port}: {e.strerror or e}")
-    except SparqlError as e:
-        return _fail(str(e))
+        raise CliError(f"cannot serve on {args.host}:{args.port}: {e.strerror or e}") from e
     return 0
 
 
 # --- describe -----------------------------------------------------------------------------------
-
-
-def expand(term: str) -> str | None:
-    """A full IRI for ``<iri>``, ``http…`` or a CURIE with a known prefix; None for anything else."""
-    t = term.strip()
-    if t.startswith("<") and t.endswith(">"):
-        return t[1:-1]
-    if t.startswith(("http://", "https://", "urn:")):
-        return t
-    prefix, sep, local = t.partition(":")
-    if sep and prefix in PREFIXES:
-        return PREFIXES[prefix] + local
-    return None
 
 
 def ontology_entry(iri: str) -> dict[str, Any] | None:
@@ -244,33 +213,30 @@ def ontology_entry(iri: str) -> dict[str, Any] | None:
         return None
     entry: dict[str, Any] = {"iri": iri}
     names = {
-        "type": "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
-        "label": "http://www.w3.org/2000/01/rdf-schema#label",
-        "comment": "http://www.w3.org/2000/01/rdf-schema#comment",
-        "domain": "http://www.w3.org/2000/01/rdf-schema#domain",
-        "range": "http://www.w3.org/2000/01/rdf-schema#range",
-        "subClassOf": "http://www.w3.org/2000/01/rdf-schema#subClassOf",
+        "type": RDF.type,
+        "label": RDFS.label,
+        "comment": RDFS.comment,
+        "domain": RDFS.domain,
+        "range": RDFS.range,
+        "subClassOf": RDFS.subClassOf,
     }
     for key, pred in names.items():
         values = []
-        for o in g.objects(node, URIRef(pred)):
+        for o in g.objects(node, pred):
             lang = getattr(o, "language", None)
             values.append(f"{o}@{lang}" if lang else _short(str(o)))
         if values:
             entry[key] = sorted(values)
-    subclasses = sorted(_short(str(s)) for s in g.subjects(URIRef(names["subClassOf"]), node))
+    subclasses = sorted(_short(str(s)) for s in g.subjects(RDFS.subClassOf, node))
     if subclasses:
         entry["subClasses"] = subclasses
     return entry
 
 
 def _short(iri: str) -> str:
-    for p, ns in PREFIXES.items():
-        if iri.startswith(ns):
-            return f"{p}:{iri[len(ns) :]}"
-    if iri.startswith("http://www.w3.org/2002/07/owl#"):
-        return "owl:" + iri.rsplit("#", 1)[1]
-    return iri
+    """A CURIE for an ontology term (``owl:`` included), else the IRI as it is."""
+    short = curie(iri, DISPLAY_PREFIXES)
+    return iri if short == f"<{iri}>" else short
 
 
 def _literal(text: str) -> str:
@@ -280,38 +246,35 @@ def _literal(text: str) -> str:
 def cmd_describe(args: argparse.Namespace) -> int:
     from policykg.cli import open_build
 
-    iri = expand(args.term)
+    iri = expand_curie(args.term)
     entry = ontology_entry(iri) if iri else None
     build = open_build(args)
-    try:
-        with _engine(args, build) as engine:
-            if entry is not None:  # an ontology term: how much the build uses it
-                p = f"<{iri}>"
-                n = engine.query(
-                    f"SELECT ?triples ?instances WHERE {{ {{ SELECT (COUNT(*) AS ?triples) WHERE {{ ?s {p} ?o }} }} "
-                    f"{{ SELECT (COUNT(DISTINCT ?x) AS ?instances) WHERE {{ ?x rdf:type {p} }} }} }}"
-                ).records()[0]
-                entry["usage"] = {"triples": int(n["triples"]), "instances": int(n["instances"])}
-                return _print_entry(entry, args.format)
-            if iri is None:  # a label: every resource that carries it
-                subjects = [
-                    r["s"]
-                    for r in engine.query(
-                        "SELECT DISTINCT ?s WHERE { { ?s rdfs:label ?l } UNION { ?s skos:altLabel ?l } "
-                        f"UNION {{ ?s dcterms:identifier ?l }} FILTER(STR(?l) = {_literal(args.term)}) }} "
-                        "ORDER BY ?s"
-                    ).records()
-                ]
-                if not subjects:
-                    return _fail(f"nothing is labelled {args.term!r}; give a CURIE (pk:leads) or an IRI")
-            else:
-                subjects = [iri]
-            values = " ".join(f"<{s}>" for s in subjects)
-            result = engine.query(f"DESCRIBE {values}")
-    except SparqlError as e:
-        return _fail(str(e))
+    with _engine(args, build) as engine:
+        if entry is not None:  # an ontology term: how much the build uses it
+            p = f"<{iri}>"
+            n = engine.query(
+                f"SELECT ?triples ?instances WHERE {{ {{ SELECT (COUNT(*) AS ?triples) WHERE {{ ?s {p} ?o }} }} "
+                f"{{ SELECT (COUNT(DISTINCT ?x) AS ?instances) WHERE {{ ?x rdf:type {p} }} }} }}"
+            ).records()[0]
+            entry["usage"] = {"triples": int(n["triples"]), "instances": int(n["instances"])}
+            return _print_entry(entry, args.format)
+        if iri is None:  # a label: every resource that carries it
+            subjects = [
+                r["s"]
+                for r in engine.query(
+                    "SELECT DISTINCT ?s WHERE { { ?s rdfs:label ?l } UNION { ?s skos:altLabel ?l } "
+                    f"UNION {{ ?s dcterms:identifier ?l }} FILTER(STR(?l) = {_literal(args.term)}) }} "
+                    "ORDER BY ?s"
+                ).records()
+            ]
+            if not subjects:
+                raise CliError(f"nothing is labelled {args.term!r}; give a CURIE (pk:leads) or an IRI")
+        else:
+            subjects = [iri]
+        values = " ".join(f"<{s}>" for s in subjects)
+        result = engine.query(f"DESCRIBE {values}")
     if not result.triples:
-        return _fail(f"nothing is known about {args.term!r} in the ontology or the build")
+        raise CliError(f"nothing is known about {args.term!r} in the ontology or the build")
     return _print_graph(result, args.format)
 
 

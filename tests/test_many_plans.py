@@ -19,9 +19,9 @@ import pyoxigraph as ox
 import pytest
 
 from graph import namespaces as ns
-from graph.sparql import query_store
 from policykg.build import Build, BuildInfo, build
 from policykg.config import Config
+from sparql.run import query_store
 from tests.conftest import PLAN_FILE, ROOT, copy_data
 
 BISHAN = "chongqing-bishan-2021-2025"

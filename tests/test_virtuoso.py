@@ -23,11 +23,13 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from graph.queries import list_queries
-from graph.remote import RemoteSparqlEngine, RemoteStore, inline_search
-from graph.sparql import SparqlEngine, scorer_for_build
+from graph.namespaces import XSD
 from policykg.build import Build, build
 from policykg.config import Config
+from sparql.engine import EmbeddedSparqlEngine
+from sparql.queries import list_queries
+from sparql.remote import RemoteSparqlEngine, RemoteStore, inline_search
+from sparql.search import scorer_for_build
 from tests.conftest import copy_data, free_port, serving
 
 VIRTUOSO = shutil.which("virtuoso-t")
@@ -101,9 +103,8 @@ def remote_build(virtuoso: str, tmp_path_factory: pytest.TempPathFactory) -> Bui
     return Build.open(config, auto_build=False)
 
 
-_NUMERIC = {f"http://www.w3.org/2001/XMLSchema#{t}" for t in
-            ("integer", "int", "long", "decimal", "double", "float", "short", "nonNegativeInteger")}
-_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_NUMERIC = {str(XSD[t]) for t in ("integer", "int", "long", "decimal", "double", "float", "short", "nonNegativeInteger")}
+_STRING = str(XSD.string)
 
 
 def norm(term: Any) -> Any:
@@ -157,7 +158,7 @@ def test_the_build_lands_in_its_own_named_graph(remote_build: Build, virtuoso: s
 
 def test_canned_queries_give_the_same_rows_on_virtuoso_and_oxigraph(remote_build: Build, built: Build) -> None:
     scorer = scorer_for_build(built)
-    local = SparqlEngine(built.store.path, timeout=60, limit=100_000, scorer=scorer)
+    local = EmbeddedSparqlEngine(built.store.path, timeout=60, limit=100_000, scorer=scorer)
     remote = RemoteSparqlEngine(remote_build.store, timeout=60, limit=100_000, scorer=scorer)  # type: ignore[arg-type]
     assert built.counts.triples == remote_build.counts.triples
     try:
@@ -165,7 +166,9 @@ def test_canned_queries_give_the_same_rows_on_virtuoso_and_oxigraph(remote_build
             ours = local.query(q.text)
             theirs = remote.query(q.text)
             assert ours.kind == theirs.kind, q.name
-            assert len(ours) > 0, f"{q.name}: no rows on the embedded store, nothing compared"
+            # a query that needs an alignment answers nothing on the Bishan build (it has no parent
+            # plan; test_align checks its rows) but must still compile and agree on Virtuoso
+            assert len(ours) > 0 or "alignment" in q.requires, f"{q.name}: no rows on the embedded store"
             assert rows_of(ours) == rows_of(theirs), f"{q.name} differs on Virtuoso"
     finally:
         local.close()

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 import networkx as nx
@@ -33,7 +33,9 @@ from ingest.vocab import SEVERITY_LABELS as SEVERITY_LABELS
 from ingest.vocab import UNIT_TYPE_LABELS as UNIT_TYPE_LABELS
 from policykg.build import Build, BuildError, build
 from policykg.config import Config
-from search.engine import SearchIndexError
+
+if TYPE_CHECKING:
+    from sparql.protocol import SparqlEngine
 
 T = TypeVar("T")
 
@@ -61,7 +63,8 @@ PAGE_PATHS: dict[str, str] = {
 }
 
 #: What a search can raise that an analyst can act on (rebuild); shown with st.error, never a traceback.
-SEARCH_ERRORS: tuple[type[Exception], ...] = (SearchIndexError, BuildError)
+# a missing or stale index, a model not installed …: every user-actionable error is shown, not raised
+SEARCH_ERRORS: tuple[type[Exception], ...] = (PolicykgError,)
 
 BuildKey = tuple[str, str, str]  # (resolved build directory, data dir, build dir): what a cache entry is of
 
@@ -165,7 +168,8 @@ _STAGES: tuple[tuple[str, float, float], ...] = (
     ("graph", 0.10, 0.05),
     ("store", 0.15, 0.10),
     ("search", 0.25, 0.68),
-    ("report", 0.93, 0.06),  # annual reports: parsed, linked to the tasks, stored (policykg.follow)
+    ("report", 0.93, 0.05),  # annual reports: parsed, linked to the tasks, stored (policykg.follow)
+    ("align", 0.98, 0.02),  # plans aligned to their parent plans (policykg.align_stage)
     ("done", 1.0, 0.0),
 )
 _STAGE_LABELS = {
@@ -173,6 +177,7 @@ _STAGE_LABELS = {
     "graph": "生成知识图谱",
     "store": "写入图数据库",
     "report": "关联年度报告",
+    "align": "对照上级方案",
     "search: loading model": "加载语义模型",
     "search: embedding": "计算语义向量",
     "search": "建立检索索引",
@@ -393,45 +398,26 @@ def graphml(key: BuildKey, kind: str, include_collectives: bool, roles: tuple[st
     return buf.getvalue()
 
 
-class SparqlRunner:
-    """A SPARQL engine whose worker processes are started, and restarted, by one long-lived thread.
-
-    Why: the query workers ask Linux to kill them when their parent dies (``PR_SET_PDEATHSIG``), and
-    Linux means the parent *thread*. Streamlit runs every script run in a new thread, so a worker
-    started there would be killed as soon as that run ended. Queries go through a one-thread executor
-    that lives as long as the app; the engine has one worker anyway, so nothing is lost by it.
-    """
-
-    def __init__(self, key: BuildKey) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        from graph.remote import engine_for_build
-        from graph.sparql import scorer_for_build
-
-        b = _open(key)
-        cfg = _config_of(key)
-        self.timeout = cfg.query_timeout
-        self.limit = cfg.result_limit
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policykg-sparql")
-        # the embedded store's worker process, or the SPARQL server of a --store build
-        self.engine = self._thread.submit(
-            engine_for_build, b, timeout=cfg.query_timeout, limit=cfg.result_limit, scorer=scorer_for_build(b),
-        ).result()
-
-    def query(self, text: str) -> Any:
-        return self._thread.submit(self.engine.query, text).result()
-
-
 @st.cache_resource(show_spinner=False, max_entries=4)
-def sparql_engine(key: BuildKey) -> SparqlRunner:
-    """The time-limited SPARQL engine over the build's store, kept for the life of the process."""
-    return SparqlRunner(key)
+def sparql_engine(key: BuildKey) -> SparqlEngine:
+    """The time-limited SPARQL engine over the build (its store's worker process, or the SPARQL server
+    of a ``--store`` build), kept for the life of the process.
+
+    Streamlit runs each script run in a new thread, which ends with the run; the engine's workers
+    outlive it because :mod:`sparql.workers` starts every worker from one long-lived thread.
+    """
+    from sparql.protocol import engine_for_build
+    from sparql.search import scorer_for_build
+
+    b = _open(key)
+    cfg = _config_of(key)
+    return engine_for_build(b, timeout=cfg.query_timeout, limit=cfg.result_limit, scorer=scorer_for_build(b))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def run_sparql(key: BuildKey, text: str) -> dict[str, Any]:
     """A query's rows and downloads, or its one-line error; errors are cached like answers."""
-    from graph.sparql import SparqlError
+    from sparql.errors import SparqlError
 
     engine = sparql_engine(key)
     try:

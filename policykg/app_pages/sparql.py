@@ -6,8 +6,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from graph.queries import list_queries
 from policykg.app_pages import common as c
+from sparql.queries import list_queries
 
 b = c.current_build()
 key = c.build_key()
