@@ -213,12 +213,14 @@ def measure_queries(data: Path, rdflib_baseline: bool, with_search: bool) -> dic
 
 
 def in_process(store_path: Path, scorer: Any, sparql: dict[str, dict[str, Any]]) -> None:
-    """Every canned query in this process (``graph.sparql.run_query``, the 10,000-row cap, no worker
+    """Every canned query in this process (``sparql.run.run_query``, the 10,000-row cap, no worker
     round trip): p50 of 5 runs after a warm-up, whole corpus (``inproc_ms``) and one plan."""
     import pyoxigraph as ox
 
-    from graph.queries import list_queries
-    from graph.sparql import DEFAULT_LIMIT, compute_scores, run_query
+    from sparql.defaults import DEFAULT_LIMIT
+    from sparql.queries import list_queries
+    from sparql.run import run_query
+    from sparql.search import compute_scores
 
     ox_store = ox.Store.read_only(str(store_path))
     one_plan = sparql["_plan"]["id"]
@@ -238,9 +240,9 @@ def measure_virtuoso(data: Path, out: Path, one_plan: str) -> dict[str, Any]:
     """Build the same corpus into a private Virtuoso (``--store URL``) and time every canned query
     there (5 runs after a warm-up, over HTTP, the same 10,000-row cap), whole corpus and one plan."""
     from bench.virtuoso import database_bytes, virtuoso
-    from graph.queries import list_queries
-    from graph.remote import RemoteSparqlEngine, RemoteStore
-    from graph.sparql import SparqlError
+    from sparql.errors import SparqlError
+    from sparql.queries import list_queries
+    from sparql.remote import RemoteSparqlEngine, RemoteStore
 
     result: dict[str, Any] = {"queries": {}}
     folder = out / f"virtuoso-{data.name}"

@@ -19,10 +19,10 @@ import pyoxigraph as ox
 import pytest
 
 from graph.namespaces import sparql_prologue
-from graph.queries import QUERIES_DIR, get_query, list_queries
-from graph.sparql import SparqlEngine
 from policykg.build import Build, build
 from policykg.config import Config
+from sparql.engine import EmbeddedSparqlEngine as SparqlEngine
+from sparql.queries import QUERIES_DIR, get_query, list_queries
 from tests.conftest import copy_data
 from tests.test_many_plans import yongchuan_text
 
