@@ -193,5 +193,5 @@ def aggregate_triples(plan_id: str, triples: Iterable[Triple]) -> list[Triple]:
                     key=lambda t: (-len(units_of_task.get(t, ())), positions[t], str(t)))
     for t in ranked[:TOP_TASKS]:
         node(f"/task/{positions[t]}", PK.totalsOfTask, t,
-             [(PK.unitCount, len(units_of_task.get(t, ()))), (PK.leadCount, leads_n.get(t, 0))])
+             [(PK.taskUnitCount, len(units_of_task.get(t, ()))), (PK.taskLeadCount, leads_n.get(t, 0))])
     return out
