@@ -54,7 +54,9 @@ class EmbeddingCache:
             if self.path.exists():
                 with np.load(self.path) as z:
                     keys, vecs = z["keys"], z["vectors"]
-                self._data = {bytes(k): v for k, v in zip(keys, vecs, strict=True)}
+                # numpy's "S" dtype drops trailing NUL bytes, so a digest ending in 0x00 came back
+                # 19 bytes long and never matched (1 text in 256 was embedded again): pad it back
+                self._data = {bytes(k).ljust(20, b"\0"): v for k, v in zip(keys, vecs, strict=True)}
         return self._data
 
     def get_many(self, texts: Iterable[str]) -> dict[str, np.ndarray]:

@@ -155,3 +155,14 @@ def test_fusions_are_chosen_by_name() -> None:
     assert set(FUSIONS) >= {"rrf", "minmax"}
     with pytest.raises(ValueError, match="fusion"):
         fuse(RANKED, "川渝", FusionConfig(method="nope"))
+
+
+def test_embedding_cache_keeps_digests_ending_in_a_zero_byte(tmp_path: Path) -> None:
+    """A text whose SHA-1 ends in 0x00 was a cache miss forever ("S20" strips trailing NULs)."""
+    import hashlib
+
+    from search.storage import EmbeddingCache
+
+    text = next(f"任务{i}" for i in range(100_000) if hashlib.sha1(f"任务{i}".encode()).digest()[-1] == 0)
+    EmbeddingCache(tmp_path, "m").put_many({text: np.ones(4, np.float32), "别的": np.zeros(4, np.float32)})
+    assert set(EmbeddingCache(tmp_path, "m").get_many([text, "别的"])) == {text, "别的"}
