@@ -29,6 +29,8 @@ pages = [
     st.Page(PAGES / "unit.py", title="单位", icon=":material/account_balance:", url_path=common.PAGE_PATHS["unit"]),
     st.Page(PAGES / "network.py", title="工作量网络", icon=":material/hub:", url_path=common.PAGE_PATHS["network"]),
     st.Page(PAGES / "deadlines.py", title="截止时间", icon=":material/event:", url_path=common.PAGE_PATHS["deadlines"]),
+    st.Page(PAGES / "progress.py", title="落实情况", icon=":material/fact_check:", url_path=common.PAGE_PATHS["progress"]),
+    st.Page(PAGES / "parent.py", title="上级对照", icon=":material/account_tree:", url_path=common.PAGE_PATHS["parent"]),
     st.Page(PAGES / "sparql.py", title="SPARQL", icon=":material/code:", url_path=common.PAGE_PATHS["sparql"]),
 ]
 page = st.navigation(pages)
@@ -36,8 +38,8 @@ page = st.navigation(pages)
 with st.sidebar:
     counts = build.counts
     st.caption(
-        f"{counts.get('plans', 0)} 份规划 · {counts.get('tasks', 0)} 项任务 · {counts.get('units', 0)} 个单位"
+        f"{counts.plans} 份规划 · {counts.tasks} 项任务 · {counts.units} 个单位"
     )
-    st.caption(f"构建时间 {build.manifest.get('created', '—')} · 模型 {build.manifest.get('model') or '—'}")
+    st.caption(f"构建时间 {build.manifest.created or '—'} · 模型 {build.manifest.model or '—'}")
 
 page.run()

@@ -14,6 +14,7 @@ Results are printed as a Markdown table and written to ``<out>/results.json`` af
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -105,7 +106,7 @@ def child_build(data: Path, with_search: bool) -> dict[str, Any]:
         "tasks": info.tasks,
         "plans": info.plans,
         "peak_rss_mb": max(me, kids) / 1024,
-        "incremental": info.manifest["incremental"],
+        "incremental": dataclasses.asdict(info.manifest.incremental),
         "build_dir": str(info.path.resolve()),
     }
 
@@ -139,10 +140,12 @@ def _alarm(_signum: int, _frame: Any) -> None:
 
 def measure_queries(data: Path, rdflib_baseline: bool, with_search: bool) -> dict[str, Any]:
     from graph.namespaces import sparql_prologue
-    from graph.queries import list_queries
-    from graph.sparql import QueryTimeout, SparqlEngine, scorer_for_build
     from policykg.build import Build
     from policykg.config import Config
+    from sparql.engine import EmbeddedSparqlEngine
+    from sparql.errors import QueryTimeout
+    from sparql.queries import list_queries
+    from sparql.search import scorer_for_build
 
     b = Build.open(Config(data_dir=data), auto_build=False)
     search: dict[str, float] | None = None
@@ -158,11 +161,11 @@ def measure_queries(data: Path, rdflib_baseline: bool, with_search: bool) -> dic
         search = {"p50_ms": 1000 * statistics.median(times), "p95_ms": 1000 * _pct(times, 0.95)}
         scorer = scorer_for_build(b)
     store = b.store
-    one_plan = b.manifest["plans"][len(b.manifest["plans"]) // 2]["id"]
+    one_plan = b.manifest.plans[len(b.manifest.plans) // 2].id
     sparql: dict[str, dict[str, Any]] = {"_plan": {"id": one_plan}}
     # the time-limited engine (a worker process), so one runaway query cannot stall the benchmark
     # the engine's default row cap (10,000), as analysts run the queries from the CLI, endpoint and app
-    with SparqlEngine(store.path, timeout=OX_TIMEOUT, scorer=scorer) as ox_engine:
+    with EmbeddedSparqlEngine(store.path, timeout=OX_TIMEOUT, scorer=scorer) as ox_engine:
         ox_engine.warm_up()
         for cq in list_queries():
             if "search" in cq.requires and scorer is None:

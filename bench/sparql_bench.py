@@ -11,7 +11,7 @@ Corpus mode, on any Oxigraph store (e.g. the 1,000-plan one; no build, no search
 
     python bench/sparql_bench.py --store /tmp/policykg-sq/store --repeat 5 --rdflib-timeout 60
 
-measures each canned query through :class:`graph.sparql.SparqlEngine` as analysts run it (the default
+measures each canned query through :class:`sparql.engine.EmbeddedSparqlEngine` as analysts run it (the default
 row cap, ``Config.result_limit``) and uncapped (``limit=10**9``), p50 of ``--repeat`` runs after a
 warm-up, then the same queries once each on rdflib's in-memory store loaded from the same triples
 (``--rdflib-timeout`` seconds per query by SIGALRM; 0 skips rdflib). The ratio is rdflib over the
@@ -42,16 +42,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from graph.namespaces import sparql_prologue  # noqa: E402
-from graph.queries import list_queries  # noqa: E402
-from graph.sparql import (  # noqa: E402
-    QueryTimeout,
-    SparqlEngine,
-    compute_scores,
-    run_query,
-    scorer_for_build,
-)
 from graph.textfmt import table  # noqa: E402
 from policykg.config import Config  # noqa: E402
+from sparql.engine import EmbeddedSparqlEngine  # noqa: E402
+from sparql.errors import QueryTimeout  # noqa: E402
+from sparql.queries import list_queries  # noqa: E402
+from sparql.run import run_query  # noqa: E402
+from sparql.search import compute_scores, scorer_for_build  # noqa: E402
 
 
 def median_ms(fn: object, repeat: int) -> float:
@@ -71,7 +68,7 @@ def _on_alarm(signum: int, frame: object) -> None:
     raise _Alarm
 
 
-def _engine_p50(engine: SparqlEngine, text: str, limit: int, repeat: int) -> tuple[float | None, int, bool]:
+def _engine_p50(engine: EmbeddedSparqlEngine, text: str, limit: int, repeat: int) -> tuple[float | None, int, bool]:
     """(p50 ms or None on a timeout, rows, truncated) of ``repeat`` runs after a warm-up run."""
     try:
         first = engine.query(text, limit=limit)
@@ -98,7 +95,7 @@ def corpus_main(args: argparse.Namespace) -> int:
     cap = Config().result_limit
     load0 = os.getloadavg()
     figures: dict[str, dict[str, Any]] = {}
-    with SparqlEngine(store_path, timeout=args.timeout, limit=cap) as engine:
+    with EmbeddedSparqlEngine(store_path, timeout=args.timeout, limit=cap) as engine:
         engine.warm_up()
         for q in queries:
             capped, rows, truncated = _engine_p50(engine, texts[q.name], cap, args.repeat)
@@ -159,7 +156,7 @@ def corpus_main(args: argparse.Namespace) -> int:
     print(table(headers, out_rows, max_width=40))
     triples = len(ox.Store.read_only(str(store_path)))
     loads = ", ".join(f"{a:.2f}/{b:.2f}/{c:.2f}" for a, b, c in (load0, load1, load2))
-    print(f"\np50 of {args.repeat} runs after a warm-up, through SparqlEngine; store {store_path} "
+    print(f"\np50 of {args.repeat} runs after a warm-up, through EmbeddedSparqlEngine; store {store_path} "
           f"({triples:,} triples); "
           + (f"limited to plan(s) {', '.join(args.plan)}; " if args.plan else "")
           + f"load average (1/5/15 min) at start, after Oxigraph, at end: {loads}"
@@ -184,7 +181,7 @@ def build_main(args: argparse.Namespace) -> int:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     rows = []
     try:
-        with SparqlEngine(store_path, scorer=scorer) as engine:
+        with EmbeddedSparqlEngine(store_path, scorer=scorer) as engine:
             engine.warm_up()
             for q in list_queries(args.queries):
                 scores = compute_scores(q.text, scorer)

@@ -1,14 +1,17 @@
 """Seeded generator of SYNTHETIC plans for benchmarks — not real government documents.
 
-Each generated file has the text structure of the real Bishan plan (title lines, chapters 一、,
-sections （一）, numbered tasks 1． each with a unit clause （牵头单位：…；责任单位：…）) so the real
-parser reads it, but its content is recombined and perturbed from the Bishan plan: another
+Each generated file is printed in one of the layouts the parser reads (``LAYOUTS``, drawn per plan:
+Bishan's 一、/（一）/1． with （牵头单位：…；责任单位：…）; an annual 工作要点 with role lines and relative
+deadlines; inline role phrases （X牵头，…按职责分工负责）; a tab-separated task table; measures
+without units), so the corpus benchmark mixes layouts. Its content is recombined and perturbed
+from the Bishan plan: another
 district name, a varied set of units, tasks whose sentences are drawn from several real tasks and
 lightly reworded, shifted deadlines, and a few deliberate defects (a skipped task number, a
 missing unit clause, a section label out of sequence) as real drafts have. Every file says in its
 preamble that it is synthetic.
 
     python bench/synth.py --count 1000 --out /tmp/synth --seed 7
+    python bench/synth.py --count 20 --out /tmp/synth --layout table    # one layout only
 """
 
 from __future__ import annotations
@@ -132,8 +135,25 @@ def _district(rng: random.Random, index: int) -> tuple[str, str]:
     return rng.choice(CITIES), f"{chars[first % n]}{chars[second]}区"
 
 
-def generate_plan(index: int, seed: int = 7, source: Path = SOURCE) -> tuple[str, str]:
-    """(file name, text) of synthetic plan number ``index``; the same (index, seed) gives the same text."""
+LAYOUTS = ("clause", "role-line", "inline-roles", "table", "measure")
+LAYOUT_WEIGHTS = (40, 15, 15, 18, 12)  # Bishan's layout stays the most common; every layout is in any 100 plans
+RELATIVE = ["6月底前", "年内", "三季度", "上半年", "年底前", "9月底前"]
+
+
+@dataclass
+class _Content:
+    city: str
+    district: str
+    start: int
+    end: int
+    chapters: list[tuple[str, list[tuple[str, list[tuple[str, list[str]]]]]]]  # title → sections → (text, leads)
+    skip_number: bool
+    drop_clause: bool
+    bad_section: bool
+
+
+def _content(index: int, seed: int, source: Path) -> _Content:
+    """The plan's words, drawn in the same order as before layouts existed (Bishan-layout plans are unchanged)."""
     rng = random.Random(f"{seed}-{index}")
     chapters, real_units = _read_source(source)
     pool = [t for _, sections in chapters for _, tasks in sections for t in tasks]
@@ -141,38 +161,13 @@ def generate_plan(index: int, seed: int = 7, source: Path = SOURCE) -> tuple[str
     start = rng.choice([2021, 2021, 2022, 2023])
     end = start + 4
     unit_pool = real_units + rng.sample(EXTRA_UNITS, rng.randint(1, 4))
-    skip_number = rng.random() < 0.15  # defect: a task number is skipped
-    drop_clause = rng.random() < 0.2  # defect: one task without unit clause
-    bad_section = rng.random() < 0.1  # defect: a section label repeated
-
-    out = [
-        "附件",
-        "",
-        f"{city}{district}法治政府建设",
-        "",
-        f"实施方案（{start}—{end}年）",
-        "",
-        "（征求意见稿）",
-        f"为全面贯彻落实《法治政府建设实施纲要（2021—2025年）》，结合{district}实际，制定本实施方案。"
-        "（本文件为基准测试生成的合成数据，内容由璧山区方案重组改写而成，并非真实政府文件。）",
-        "",
-    ]
-    number = 0
-    section_no = 0
-    for ch_index, (ch_title, sections) in enumerate(chapters, start=1):
-        out.append(f"{_numeral(ch_index)}、{ch_title}")
-        out.append("")
-        if not sections:
-            out.append(f"到{end}年，{district}法治政府建设取得新进展。")
-            out.append("")
+    flags = (rng.random() < 0.15, rng.random() < 0.2, rng.random() < 0.1)  # skipped number, no clause, bad section
+    out: list[tuple[str, list[tuple[str, list[tuple[str, list[str]]]]]]] = []
+    for ch_title, sections in chapters:
+        secs: list[tuple[str, list[tuple[str, list[str]]]]] = []
         for sec_title, tasks in sections:
-            section_no += 1
-            label = _numeral(section_no - 1 if bad_section and section_no == 12 else section_no)
-            out.append(f"（{label}）{sec_title}")
+            items: list[tuple[str, list[str]]] = []
             for task in tasks:
-                number += 1
-                if skip_number and number == 30:
-                    number += 1
                 sentences = _sentences(task.text)
                 same_chapter = [t for t in pool if t.chapter == task.chapter and t is not task]
                 if same_chapter and rng.random() < 0.6:  # recombine: borrow a sentence
@@ -187,17 +182,135 @@ def generate_plan(index: int, seed: int = 7, source: Path = SOURCE) -> tuple[str
                 lead = rng.sample(unit_pool, rng.choice([1, 1, 1, 2, 2, 3]))
                 if task.lead and rng.random() < 0.5:
                     lead[0] = task.lead[0]
-                lead = list(dict.fromkeys(lead))
-                clause = (
-                    f"（牵头单位：{'、'.join(lead)}；责任单位：区政府有关部门，各镇人民政府、街道办事处）"
-                )
-                if drop_clause and number == 17:
+                items.append((text, list(dict.fromkeys(lead))))
+            secs.append((sec_title, items))
+        out.append((ch_title, secs))
+    return _Content(city, district, start, end, out, *flags)
+
+
+def _synthetic_note(district: str) -> str:
+    return (f"为全面贯彻落实《法治政府建设实施纲要（2021—2025年）》，结合{district}实际，制定本方案。"
+            "（本文件为基准测试生成的合成数据，内容由璧山区方案重组改写而成，并非真实政府文件。）")
+
+
+def _render_clause(c: _Content, rng: random.Random) -> list[str]:
+    """Bishan's layout: 一、 / （一） / 1． with （牵头单位：…；责任单位：…）, and a few drafting defects."""
+    out = ["附件", "", f"{c.city}{c.district}法治政府建设", "", f"实施方案（{c.start}—{c.end}年）", "", "（征求意见稿）",
+           _synthetic_note(c.district).replace("本方案", "本实施方案"), ""]
+    number = section_no = 0
+    for ch_index, (ch_title, sections) in enumerate(c.chapters, start=1):
+        out += [f"{_numeral(ch_index)}、{ch_title}", ""]
+        if not sections:
+            out += [f"到{c.end}年，{c.district}法治政府建设取得新进展。", ""]
+        for sec_title, tasks in sections:
+            section_no += 1
+            label = _numeral(section_no - 1 if c.bad_section and section_no == 12 else section_no)
+            out.append(f"（{label}）{sec_title}")
+            for text, lead in tasks:
+                number += 1
+                if c.skip_number and number == 30:
+                    number += 1
+                clause = f"（牵头单位：{'、'.join(lead)}；责任单位：区政府有关部门，各镇人民政府、街道办事处）"
+                if c.drop_clause and number == 17:
                     clause = ""
-                out.append(f"{number}．{text}{clause}")
-                out.append("")
-    out.append(f"全区各级各部门要全面准确贯彻本实施方案，确保{district}法治政府建设各项任务措施落到实处。")
-    name = f"synthetic-{index:04d}-fazhi-zhengfu-{start}-{end}.txt"
-    return name, "\n".join(out) + "\n"
+                out += [f"{number}．{text}{clause}", ""]
+    out.append(f"全区各级各部门要全面准确贯彻本实施方案，确保{c.district}法治政府建设各项任务措施落到实处。")
+    return out
+
+
+def _tasks(c: _Content) -> list[tuple[int, str, str, list[str]]]:
+    """(chapter, section title, text, leads) of every task, for the layouts that regroup them."""
+    return [(i, st, text, lead) for i, (_, secs) in enumerate(c.chapters, start=1) for st, ts in secs
+            for text, lead in ts]
+
+
+def _render_role_lines(c: _Content, rng: random.Random) -> list[str]:
+    """An annual 工作要点: 一、 chapters, （一） items, each followed by role lines; relative deadlines."""
+    year = c.start
+    out = [f"{c.city}{c.district}{year}年法治政府建设工作要点", "", _synthetic_note(c.district), ""]
+    for ch_index, (ch_title, sections) in enumerate(c.chapters, start=1):
+        out.append(f"{_numeral(ch_index)}、{ch_title}")
+        items = [(text, lead) for _, ts in sections for text, lead in ts]
+        if not items:
+            out.append(f"{year}年，{c.district}法治政府建设取得新进展。")
+        for n, (text, lead) in enumerate(items, start=1):
+            when = rng.choice(RELATIVE)
+            out.append(f"（{_numeral(n)}）{text.rstrip('。')}，{when}完成。")
+            if rng.random() < 0.5:
+                out += [f"牵头单位：{'、'.join(lead)}", "责任单位：区政府有关部门"]
+            else:
+                out.append(f"责任单位：{'、'.join(lead)}")
+            if rng.random() < 0.1:
+                out.append("完成时限：长期坚持")
+    return out
+
+
+def _render_inline(c: _Content, rng: random.Random) -> list[str]:
+    """Inline role phrases after each measure: （X牵头，区政府有关部门按职责分工负责） / （X负责）."""
+    out = [f"{c.city}{c.district}法治政府建设实施方案（{c.start}—{c.end}年）", "", _synthetic_note(c.district), ""]
+    number = 0
+    for ch_index, (ch_title, sections) in enumerate(c.chapters, start=1):
+        out.append(f"{_numeral(ch_index)}、{ch_title}")
+        for s_index, (sec_title, tasks) in enumerate(sections, start=1):
+            out.append(f"（{_numeral(s_index)}）{sec_title}")
+            for text, lead in tasks:
+                number += 1
+                roles = (f"{'、'.join(lead)}牵头，区政府有关部门按职责分工负责" if rng.random() < 0.7
+                         else f"{'、'.join(lead)}负责")
+                out.append(f"{number}．{text}（{roles}）")
+    return out
+
+
+def _render_table(c: _Content, rng: random.Random) -> list[str]:
+    """A task-division table per chapter (tab-separated, 〃 for a lead repeated from the row above)."""
+    year = c.start
+    out = [f"{c.city}{c.district}{year}年法治政府建设重点任务清单", "", _synthetic_note(c.district), ""]
+    chapter_index = 0
+    for ch_title, sections in c.chapters:
+        rows = [(text, lead) for _, ts in sections for text, lead in ts]
+        if not rows:
+            continue
+        chapter_index += 1
+        out += [f"{_numeral(chapter_index)}、{ch_title}", "序号\t重点任务\t牵头单位\t责任单位\t完成时限"]
+        previous = ""
+        for n, (text, lead) in enumerate(rows, start=1):
+            names = "、".join(lead)
+            cell = "〃" if names == previous else names
+            previous = names
+            out.append(f"{n}\t{text}\t{cell}\t区政府有关部门\t{rng.choice([*RELATIVE, '长期坚持'])}")
+        out.append("")
+    return out
+
+
+def _render_measures(c: _Content, rng: random.Random) -> list[str]:
+    """Measures without units (as a 纲要 or 实施意见 prints them): （一） paragraphs under 一、 chapters."""
+    out = [f"{c.city}{c.district}关于加快建设法治政府的实施意见（{c.start}—{c.end}年）", "", _synthetic_note(c.district), ""]
+    for ch_index, (ch_title, sections) in enumerate(c.chapters, start=1):
+        out.append(f"{_numeral(ch_index)}、{ch_title}")
+        items = [text for _, ts in sections for text, _ in ts]
+        if not items:
+            out.append(f"到{c.end}年，{c.district}法治政府建设取得新进展。")
+        out += [f"（{_numeral(n)}）{text}" for n, text in enumerate(items, start=1)]
+    return out
+
+
+RENDERERS = {"clause": _render_clause, "role-line": _render_role_lines, "inline-roles": _render_inline,
+             "table": _render_table, "measure": _render_measures}
+
+
+def plan_layout(index: int, seed: int = 7) -> str:
+    """The layout of synthetic plan ``index`` (drawn apart from its words, so Bishan-layout plans stay as they were)."""
+    return random.Random(f"layout-{seed}-{index}").choices(LAYOUTS, weights=LAYOUT_WEIGHTS)[0]
+
+
+def generate_plan(index: int, seed: int = 7, source: Path = SOURCE, layout: str | None = None) -> tuple[str, str]:
+    """(file name, text) of synthetic plan number ``index``; the same (index, seed) gives the same text."""
+    content = _content(index, seed, source)
+    layout = layout or plan_layout(index, seed)
+    lines = RENDERERS[layout](content, random.Random(f"render-{seed}-{index}"))
+    end = content.start if layout in ("role-line", "table") else content.end
+    name = f"synthetic-{index:04d}-fazhi-zhengfu-{content.start}-{end}.txt"
+    return name, "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,10 +318,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--layout", choices=LAYOUTS, help="every plan in this layout (default: a mix)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for i in range(args.count):
-        name, text = generate_plan(i, args.seed)
+        name, text = generate_plan(i, args.seed, layout=args.layout)
         (args.out / name).write_text(text, encoding="utf-8")
     print(f"wrote {args.count} synthetic plans to {args.out}")
     return 0

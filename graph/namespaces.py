@@ -5,10 +5,11 @@ One place decides every IRI, so the graph builder, canned queries, the endpoint 
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from rdflib import Namespace
-from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 PK = Namespace("https://w3id.org/policykg/ontology#")
 ID = Namespace("https://w3id.org/policykg/id/")
@@ -27,6 +28,42 @@ PREFIXES: dict[str, str] = {
 }
 
 
+#: For showing ontology terms (``policykg describe``): the query prefixes and ``owl:``, which queries
+#: do not declare because the build's data never uses it.
+DISPLAY_PREFIXES: dict[str, str] = {**PREFIXES, "owl": str(OWL)}
+
+#: The W3C namespace of SPARQL Query Results XML documents.
+SPARQL_RESULTS = "http://www.w3.org/2005/sparql-results#"
+
+
+def curie(iri: str, prefixes: dict[str, str] | None = None) -> str:
+    """``pk:leads`` for an IRI under a known prefix (the longest namespace wins), else ``<iri>``.
+
+    ``prefixes`` defaults to :data:`PREFIXES`; a local part a CURIE cannot hold as written (``#``,
+    ``?``, spaces) keeps the IRI whole, so the shortened form always reads back to the same IRI.
+    """
+    table = PREFIXES if prefixes is None else prefixes
+    best = max((p for p, ns in table.items() if iri.startswith(ns)), key=lambda p: len(table[p]), default=None)
+    if best is None:
+        return f"<{iri}>"
+    local = iri[len(table[best]) :]
+    return f"{best}:{local}" if re.fullmatch(r"[\w\-./%]*", local) else f"<{iri}>"
+
+
+def expand_curie(term: str, prefixes: dict[str, str] | None = None) -> str | None:
+    """A full IRI for ``<iri>``, ``http…``/``urn:`` or a CURIE with a known prefix; None for anything else."""
+    table = PREFIXES if prefixes is None else prefixes
+    t = term.strip()
+    if t.startswith("<") and t.endswith(">"):
+        return t[1:-1]
+    if t.startswith(("http://", "https://", "urn:")):
+        return t
+    prefix, sep, local = t.partition(":")
+    if sep and prefix in table:
+        return table[prefix] + local
+    return None
+
+
 def sparql_prologue() -> str:
     """PREFIX lines for engines that take no ``prefixes=`` argument (rdflib, remote stores)."""
     return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
@@ -35,6 +72,11 @@ def sparql_prologue() -> str:
 def _seg(text: str) -> str:
     """Percent-encode only what an IRI path segment cannot hold; Chinese names stay readable."""
     return "".join(ch if ord(ch) > 127 else quote(ch, safe="-_.~") for ch in text)
+
+
+def segment(text: str) -> str:
+    """An IRI path segment for an id (see :func:`_seg`)."""
+    return _seg(text)
 
 
 def plan_iri(plan_id: str) -> str:

@@ -16,10 +16,12 @@ from oxrdflib import OxigraphStore
 from rdflib import Graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
+from ingest.errors import PolicykgError
+
 from .namespaces import PREFIXES
 
 
-class StoreError(Exception):
+class StoreError(PolicykgError):
     """The store is missing or unreadable; the message says how to rebuild."""
 
 

@@ -14,7 +14,10 @@ __all__ = ["IngestError", "Plan", "SourceText", "UnitTable", "load_unit_table", 
            "read_source"]
 
 
-def read_plan(path: Path, units: UnitTable | None = None) -> Plan:
-    """Read and parse one plan file (txt in any common encoding, docx, pdf)."""
+def read_plan(path: Path, units: UnitTable | None = None, *, allow_empty: bool = False) -> Plan:
+    """Read and parse one plan file (txt in any common encoding, docx, pdf; see ``ingest.readers``).
+
+    A document in which no task is found raises IngestError unless ``allow_empty``."""
     src = read_source(Path(path))
-    return parse_plan(src.text, source=src.source, units=units, sha256=src.sha256, encoding=src.encoding)
+    return parse_plan(src.text, source=src.source, units=units, sha256=src.sha256, encoding=src.encoding,
+                      allow_empty=allow_empty)

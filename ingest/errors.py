@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 
-class IngestError(Exception):
+class PolicykgError(Exception):
+    """Base of every error a user can act on (a file to fix, a command to run, a server to start).
+
+    The CLI catches this one type at its edge and prints ``policykg: error: <message>``, exiting with
+    ``exit_status`` (2, argparse's status for a usage error); anything else is a bug and shows its
+    traceback. It lives here, at the bottom of the flow, so every layer can subclass it.
+    """
+
+    exit_status = 2
+
+
+class IngestError(PolicykgError):
     """A document could not be read as a plan. The message is one line, meant for the user."""
 
     def __init__(self, message: str, *, source: str = "", line: int | None = None, hint: str = "") -> None:

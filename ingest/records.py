@@ -101,6 +101,8 @@ class Task:
     targets: tuple[Target, ...] = ()
     line: int = 0
     original_text: str = ""  # the paragraph as printed, when the plan was converted (Traditional → Simplified)
+    layout: str = ""  # how the task was printed: one of ingest.layouts.TASK_LAYOUTS
+    timeframe: str = ""  # the time wording as printed (完成时限 column or segment), e.g. "长期坚持", "6月底前"
 
     def units(self, role: Role) -> tuple[str, ...]:
         return {
@@ -129,6 +131,9 @@ class Plan:
     tasks: tuple[Task, ...] = ()
     units: tuple[Unit, ...] = ()
     defects: tuple[Defect, ...] = field(default=())
+    layouts: tuple[str, ...] = ()  # layouts recognised in the document, most tasks first (ingest.layouts)
+    body_share: float = 0.0  # share of the body text (after the title block) that ended up in tasks
+    year: int | None = None  # an annual plan's year (工作要点 2024年): relative deadlines are dated from it
 
     def section(self, position: int | None) -> Section | None:
         if position is None:
@@ -183,5 +188,6 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
             "tasks": tuple(task(t) for t in data["tasks"]),
             "units": tuple(Unit(**{**u, "aliases": tuple(u["aliases"])}) for u in data["units"]),
             "defects": tuple(Defect(**x) for x in data["defects"]),
+            "layouts": tuple(data.get("layouts", ())),
         }
     )

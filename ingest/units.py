@@ -16,12 +16,14 @@ from pathlib import Path
 from .errors import IngestError
 from .records import UNIT_TYPES, UnitType
 
-_COLLECTIVE = re.compile(r"(有关部门|各部门|各有关|有关单位|级部门|级各|各镇|各街道|各单位|各乡镇|相关部门)")
+_COLLECTIVE = re.compile(r"(有关部门|各部门|各有关|有关单位|级部门|级各|各镇|各街道|各单位|各乡镇|相关部门|各区县|各县|各区|各市|"
+                         r"各乡|各旗|各州|直各|执法部门)")
 _PARTY = re.compile(r"^(?:[区县市]|中共)?(委|纪委|党委|党校)|纪委监委|^[区县市]委")
 _JUDICIAL = re.compile(r"(法院|检察院)")
 _CONGRESS = re.compile(r"(人大|政协)")
-_GOVERNMENT = re.compile(r"(局|委|办|中心|分局|办公室|政府|管理处|管理委员会)$")
-_LEVEL_PREFIX = re.compile(r"^(区|县|市|省|镇|街道)")
+_GOVERNMENT = re.compile(r"(局|委|办|中心|分局|办公室|政府|管理处|管理委员会|厅)$")
+# the level a unit name starts with: 省/自治区/市/州/盟/县/区/旗/乡镇/乡/镇/街道 (市场监管局 is not 市 + 场监管局)
+_LEVEL_PREFIX = re.compile(r"^(自治区|省|市(?!场)|自治州|州|盟|区|县|旗|乡镇|乡|镇|街道)")
 
 
 def infer_type(name: str) -> UnitType:
@@ -41,6 +43,8 @@ def infer_type(name: str) -> UnitType:
 
 def unit_kind(name: str) -> str:
     """The body a unit is, without its level: 区司法局 → 司法局, 区委组织部 → 党委组织部, 区级各部门 → 本级各部门.
+
+    Every level compares: 县司法局, 区司法局, 市司法局 and 旗司法局 are all kind 司法局.
 
     Two plans' units of the same kind are linked through it (Bishan's and another district's 司法局).
     """

@@ -86,6 +86,7 @@ DEFECT_KIND_LABELS: dict[str, str] = {
     "no_title": "缺少标题",
     "no_period": "缺少期限",
     "no_issuer": "缺少制定机关",
+    "unreadable_clause": "分工无法识别",
 }
 
 

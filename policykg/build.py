@@ -26,61 +26,77 @@ that is parsed, described and embedded: the previous Oxigraph store is copied as
 patched with ``DELETE DATA``/``INSERT DATA``. When most plans changed a full build is cheaper and
 is made instead; so is the search index when the user dictionary changed (new unit names). The manifest's ``incremental`` section says what was done (parsed, added, removed,
 embedded), which is also how the tests check that only one plan was worked on.
+
+The stages, in order, each a method of ``_Run`` timed under its name in ``incremental.seconds``:
+hash → parse → records → describe → store → search → reports → checksums, then publish. The
+reports stage (annual reports, :mod:`policykg.follow`) links each report to its government's plans
+and patches the store with its triples; a report whose links are cached is not linked again. The work inside a
+stage is in :mod:`policykg.stages`; the cache in :mod:`policykg.cache`; where the graph is written
+(embedded Oxigraph or a SPARQL server) in :mod:`policykg.stores`; the manifest's types and its one
+reader and writer in :mod:`policykg.manifest`; the atomic switch and pruning in :mod:`policykg.publish`.
 """
+
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import fcntl
-import functools
 import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from graph.corpus import (
-    create_store,
-    parse_ntriples,
-    plan_kinds,
-    plan_ntriples,
-    removal_triples,
-    update_store,
-)
 from graph.nxgraph import build_networkx
-from graph.rdf import gov_id
-from graph.remote import RemoteStore, graph_iri, public_url
 from graph.store import GraphStore
-from ingest import IngestError, load_unit_table, read_plan
-from ingest.records import Plan, plan_from_dict, plan_to_dict
+from ingest import IngestError, load_unit_table
+from ingest.records import Plan, plan_from_dict
+from ingest.report_records import Report
+from sparql.remote import public_url
 
+from . import align_stage, follow
+from .cache import CODE_THAT_SHAPES_BUILDS, BuildCache, code_fingerprint, sha256_file
 from .config import DEFAULT_MODEL, Config
+from .manifest import (
+    MANIFEST_NAME,
+    BuildCounts,
+    BuildError,
+    BuildManifest,
+    IncrementalReport,
+    PlanSummary,
+    read_manifest,
+    try_read_manifest,
+    write_manifest,
+)
+from .publish import file_checksums, new_build_dir, prune, publish
+from .stages import (
+    SearchOutcome,
+    StoreStep,
+    build_search,
+    link_or_write,
+    load_plans,
+    plan_store_update,
+    plan_summary,
+    record_bytes,
+    triples_for,
+    unique_ids,
+)
+from .stores import StoreWriter, open_store, store_writer
 
 if TYPE_CHECKING:
     import networkx as nx
-    import pyoxigraph as ox
 
     from search.engine import SearchEngine
 
+__all__ = ["Build", "BuildError", "BuildInfo", "Progress", "build", "discover"]
+
 Progress = Callable[[str, float], None]
-FORMAT_VERSION = 3  # 3: one record file per plan, per-plan summaries in the manifest
 PLAN_SUFFIXES = (".txt", ".docx", ".pdf", ".text", ".md")
-KEEP_BUILDS = 2
-CACHE_DAYS = 7  # an entry of the build cache no kept build uses is dropped after this many days
-PARALLEL_FROM = 16  # parse in worker processes when at least this many plans need parsing
-FULL_REBUILD_SHARE = 0.5  # above this share of changed plans, rebuild the store from scratch
-_ROOT = Path(__file__).resolve().parents[1]
-
-
-class BuildError(Exception):
-    """A build is missing, stale or damaged; the message says what to run."""
 
 
 def _quiet(stage: str, fraction: float) -> None:
@@ -104,40 +120,41 @@ def discover(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _source_fingerprint(files: Sequence[Path], config: Config, shas: Sequence[str] | None = None) -> str:
     h = hashlib.sha256()
     for i, f in enumerate(files):
         h.update(str(f.resolve()).encode())
-        h.update((shas[i] if shas is not None else _sha256(f)).encode())
+        h.update((shas[i] if shas is not None else sha256_file(f)).encode())
     # the unit table shapes records; the term list and thesaurus shape the search index
     for extra in (config.units, config.terms, config.thesaurus):
-        h.update(_sha256(extra).encode() if extra.exists() else b"-")
-    # the code that turns sources into records and triples: an upgraded parser makes old builds stale
-    h.update(_code_fingerprint(*CODE_THAT_SHAPES_BUILDS).encode())
+        h.update(sha256_file(extra).encode() if extra.exists() else b"-")
+    h.update(code_fingerprint(*CODE_THAT_SHAPES_BUILDS).encode())
     return h.hexdigest()
 
 
-CODE_THAT_SHAPES_BUILDS = ("ingest", "graph/rdf.py", "graph/namespaces.py", "graph/corpus.py")
+def _documents(config: Config, given: list[Path], kind: str) -> tuple[list[Path], list[Path]]:
+    """The plan files and the report files a build reads.
 
-
-def _code_fingerprint(*parts: str) -> str:
-    """Hash of the code that shapes cached data, so a code change invalidates what it made."""
-    h = hashlib.sha256()
-    for part in parts:
-        path = _ROOT / part
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-        for f in files:
-            h.update(f.relative_to(_ROOT).as_posix().encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()[:16]
+    Given paths are sorted by ``kind`` (``auto``: by title). In the plans folder only files the
+    previous build did not read are looked at (a report put there by mistake); the others are
+    plans already, and a thousand plans are not opened again to be told so.
+    """
+    reports = follow.discover_reports(config.reports)
+    if given:
+        candidates = [f.resolve() for f in discover(given)]
+        given_reports = [f for f in candidates if follow.kind_of(f, kind) == "report"]
+        plans = [f for f in candidates if f not in given_reports] or discover([config.plans])
+        return plans, list(dict.fromkeys([*reports, *given_reports]))
+    plans = discover([config.plans])
+    previous = try_read_manifest(config.build)
+    read = {Path(s) for s in previous.sources} if previous else set()
+    sniffed = [f for f in plans if f.resolve() not in read and follow.kind_of(f) == "report"]
+    if sniffed:
+        plans = [f for f in plans if f not in sniffed]
+        if not plans:
+            raise IngestError("no plan files found, only reports", source=str(config.plans),
+                              hint="put plans in data/plans and reports in data/reports")
+    return plans, list(dict.fromkeys([*reports, *(f.resolve() for f in sniffed)]))
 
 
 @contextlib.contextmanager
@@ -153,191 +170,6 @@ def build_lock(build_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _unique_ids(ids: Sequence[str]) -> list[str]:
-    """Two plans of one issuer and period (a draft and the final text) keep apart by source."""
-    seen: dict[str, int] = {}
-    out: list[str] = []
-    for pid in ids:
-        n = seen.get(pid, 0)
-        seen[pid] = n + 1
-        out.append(pid if n == 0 else f"{pid}-{n + 1}")
-    return out
-
-
-# --- the cache of parsed plans and their triples ---------------------------------------------------
-
-
-class BuildCache:
-    """Per-plan records and triples, by content; shared by every build of one build path."""
-
-    def __init__(self, build_path: Path) -> None:
-        self.root = build_path.parent / f".{build_path.name}.cache"
-        self.records = self.root / "records"
-        self.triples = self.root / "triples"
-        self.embeddings = self.root / "embeddings"
-        for d in (self.records, self.triples):
-            d.mkdir(parents=True, exist_ok=True)
-        self._parser = _code_fingerprint("ingest")
-        self._describer = _code_fingerprint("graph/rdf.py", "graph/namespaces.py", "graph/corpus.py")
-
-    def record_key(self, sha: str, name: str, units_sha: str) -> str:
-        return hashlib.sha256(f"{sha}|{name}|{units_sha}|{self._parser}".encode()).hexdigest()[:32]
-
-    def triples_key(self, record_key: str, plan_id: str) -> str:
-        return hashlib.sha256(f"{record_key}|{plan_id}|{self._describer}".encode()).hexdigest()[:32]
-
-    def record_path(self, key: str) -> Path:
-        return self.records / f"{key}.json"
-
-    def load_plan(self, key: str) -> Plan | None:
-        path = self.record_path(key)
-        try:
-            return plan_from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError, KeyError):
-            return None  # missing or from an older record format: parse again
-
-    def save_plan(self, key: str, plan: Plan) -> None:
-        _write_atomic(self.record_path(key),
-                      json.dumps(plan_to_dict(plan), ensure_ascii=False).encode("utf-8"))
-
-    def load_triples(self, key: str) -> bytes | None:
-        path = self.triples / f"{key}.nt"
-        return path.read_bytes() if path.exists() else None
-
-    def save_triples(self, key: str, data: bytes) -> None:
-        _write_atomic(self.triples / f"{key}.nt", data)
-
-    def prune(self, manifests: Iterable[dict[str, Any]], max_age_days: float = CACHE_DAYS) -> int:
-        """Drop cached records and triples that none of ``manifests`` uses and that are older than
-        ``max_age_days``; returns how many files went.
-
-        Why an age and not just "unused": an edit undone, or a plan moved out and back, finds its
-        parse still cached for a while; without any limit the cache grows with every edit forever.
-        The embedding cache (one file, by text) is not pruned here.
-        """
-        used_records: set[str] = set()
-        used_triples: set[str] = set()
-        for manifest in manifests:
-            for entry in manifest.get("plans", []):
-                if "key" in entry and "id" in entry:
-                    used_records.add(entry["key"])
-                    used_triples.add(self.triples_key(entry["key"], entry["id"]))
-        cutoff = time.time() - max_age_days * 86400
-        dropped = 0
-        for folder, used in ((self.records, used_records), (self.triples, used_triples)):
-            for path in folder.iterdir():
-                if path.stem in used or path.name.startswith("."):
-                    continue
-                with contextlib.suppress(FileNotFoundError):
-                    if path.stat().st_mtime < cutoff:
-                        path.unlink()
-                        dropped += 1
-        return dropped
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
-_worker_table: Any = None
-
-
-def _parse_in_worker(path: str, units: str | None) -> dict[str, Any]:
-    """Parse one plan in a worker process (the unit table is loaded once per worker)."""
-    global _worker_table
-    if _worker_table is None:
-        _worker_table = load_unit_table(Path(units) if units else None)
-    return plan_to_dict(read_plan(Path(path), _worker_table))
-
-
-def _pool(n_jobs: int) -> ProcessPoolExecutor | None:
-    workers = min(os.cpu_count() or 1, 8)
-    return ProcessPoolExecutor(workers) if n_jobs >= PARALLEL_FROM and workers > 1 else None
-
-
-def _load_plans(files: Sequence[Path], shas: Sequence[str], keys: Sequence[str], which: Iterable[int],
-                config: Config, cache: BuildCache, report: Progress) -> tuple[dict[int, Plan], list[str]]:
-    """The plans at the given indices, from the cache or parsed now (in worker processes when many).
-
-    Returns them by index, and the names of the files that had to be parsed (cache misses).
-    """
-    units_path = config.units if config.units.exists() else None
-    found: dict[int, Plan] = {}
-    todo: list[int] = []
-    for i in which:
-        plan = cache.load_plan(keys[i])
-        if plan is not None and plan.sha256 == shas[i]:
-            found[i] = plan
-        else:
-            todo.append(i)
-    pool = _pool(len(todo))
-    if pool is None:
-        table = load_unit_table(units_path) if todo else None
-        for n, i in enumerate(todo):
-            report(f"parse {files[i].name}", n / max(1, len(todo)))
-            found[i] = read_plan(files[i], table)
-            cache.save_plan(keys[i], found[i])
-    else:
-        with pool:
-            futures = {i: pool.submit(_parse_in_worker, str(files[i]), str(units_path) if units_path else None)
-                       for i in todo}
-            for n, i in enumerate(todo):
-                report(f"parse {files[i].name}", n / max(1, len(todo)))
-                found[i] = plan_from_dict(futures[i].result())
-                cache.save_plan(keys[i], found[i])
-    return found, [files[i].name for i in todo]
-
-
-def _triples_for(plans: dict[int, Plan], keys: Sequence[str], cache: BuildCache) -> dict[int, bytes]:
-    """N-Triples of the given plans, from the cache or described now (in worker processes when many)."""
-    tkeys = {i: cache.triples_key(keys[i], p.id) for i, p in plans.items()}
-    out: dict[int, bytes] = {}
-    todo: list[int] = []
-    for i, k in tkeys.items():
-        data = cache.load_triples(k)
-        if data is None:
-            todo.append(i)
-        else:
-            out[i] = data
-    pool = _pool(len(todo))
-    if pool is None:
-        made: Iterable[bytes] = (plan_ntriples(plans[i]) for i in todo)
-    else:
-        with pool:
-            made = list(pool.map(plan_ntriples, [plans[i] for i in todo], chunksize=8))
-    for i, data in zip(todo, made, strict=True):
-        cache.save_triples(tkeys[i], data)
-        out[i] = data
-    return out
-
-
-def _summary(plan: Plan, key: str, base_id: str) -> dict[str, Any]:
-    """What the manifest keeps of a plan, so a later incremental build need not read its record."""
-    return {
-        "id": plan.id, "base_id": base_id, "title": plan.title, "source": plan.source, "sha256": plan.sha256,
-        "key": key, "record": f"records/{plan.id}.json", "gov": gov_id(plan), "kinds": plan_kinds(plan),
-        "counts": {"chapters": len(plan.chapters), "sections": len(plan.sections), "tasks": len(plan.tasks),
-                   "units": len(plan.units), "defects": len(plan.defects)},
-    }
-
-
-def _link_or_write(dest: Path, sources: Sequence[Path], data: Callable[[], bytes]) -> None:
-    """Hard-link the first existing source to ``dest`` (no copy, no parse); else write ``data()``."""
-    for src in sources:
-        try:
-            os.link(src, dest)
-            return
-        except FileNotFoundError:
-            continue
-        except OSError:  # another file system: copy instead
-            if src.exists():
-                shutil.copyfile(src, dest)
-                return
-    dest.write_bytes(data())
-
-
 @dataclass(frozen=True)
 class BuildInfo:
     path: Path
@@ -346,325 +178,248 @@ class BuildInfo:
     triples: int
     defects: int
     seconds: float
-    manifest: dict[str, Any] = field(default_factory=dict)
+    manifest: BuildManifest
 
 
-def _previous(target: Path) -> dict[str, Any] | None:
-    """The manifest of the published build, when it can seed an incremental one."""
-    try:
-        manifest: dict[str, Any] = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if manifest.get("format") != FORMAT_VERSION or not all("key" in p for p in manifest.get("plans", [])):
-        return None
-    return manifest
-
-
-def _store_spec(config: Config, work: Path) -> dict[str, Any]:
-    if config.store_url:
-        return {"kind": "sparql", "url": public_url(config.store_url), "graph": graph_iri(work.name)}
-    return {"kind": "oxigraph", "path": "store"}
-
-
-def _remote(config: Config, spec: dict[str, Any]) -> RemoteStore:
-    url = config.store_url if config.store_url and public_url(config.store_url) == spec["url"] else spec["url"]
-    return RemoteStore(url, spec["graph"], update_url=os.environ.get("POLICYKG_STORE_UPDATE_URL") or None)
-
-
-def build(config: Config, paths: Sequence[Path] | None = None, progress: Progress | None = None,
-          *, with_search: bool = True) -> BuildInfo:
-    """Build the graph (and the search index) for the plans at ``paths`` (default: the plans folder).
-
-    Incremental when a previous build can be reused (see the module docstring); the result is the
-    same as a full build's either way.
-    """
-    report = progress or _quiet
-    started = time.perf_counter()
-    files = discover(list(paths) if paths else [config.plans])
-    target = config.build
-    timings: dict[str, float] = {}
-
-    def lap(name: str, since: float) -> float:
-        now = time.perf_counter()
-        timings[name] = round(now - since, 3)
-        return now
-
-    with build_lock(target):
-        cache = BuildCache(target)
-        shas = [_sha256(f) for f in files]
-        units_sha = _sha256(config.units) if config.units.exists() else ""
-        keys = [cache.record_key(sha, f.name, units_sha) for f, sha in zip(files, shas, strict=True)]
-        t = lap("hash", started)
-        previous = _previous(target)
-        known = {e["key"]: e for e in previous["plans"]} if previous else {}
-        # plans the previous build does not describe must be read (or parsed) to know their ids
-        loaded, parsed = _load_plans(files, shas, keys, [i for i, k in enumerate(keys) if k not in known],
-                                     config, cache, report)
-        ids = _unique_ids([loaded[i].id if i in loaded else known[k]["base_id"] for i, k in enumerate(keys)])
-        t = lap("parse", t)
-
-        versions = target.parent / ".builds"
-        versions.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-        work = versions / f"{stamp}-{os.getpid()}"
-        n = 1
-        while work.exists() or work.with_name(work.name + ".partial").exists():
-            n += 1  # a second build within the same second
-            work = versions / f"{stamp}-{os.getpid()}-{n}"
-        tmp = work.with_name(work.name + ".partial")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        spec = _store_spec(config, work)
-        remote = _remote(config, spec) if spec["kind"] == "sparql" else None
-        def final_plans(which: Iterable[int]) -> dict[int, Plan]:
-            """The plans at these indices with their build ids, read from the cache or parsed."""
-            which = list(which)
-            more, names = _load_plans(files, shas, keys, [i for i in which if i not in loaded], config, cache,
-                                      report)
-            loaded.update(more)
-            parsed.extend(names)
-            return {i: loaded[i] if loaded[i].id == ids[i] else replace(loaded[i], id=ids[i]) for i in which}
-
-        try:
-            step = _plan_store_update(previous, ids, keys, cache, spec, target)
-            # the plans this build works on: all of them for a full build, the new ones otherwise
-            # (which include every plan read above: a plan the previous build lacks is new)
-            wanted = range(len(files)) if step is None else step.add
-            plans = final_plans(wanted)
-            report("parse", 1.0)
-            summaries = [_summary(plans[i], keys[i], loaded[i].id) if i in plans else {**known[k], "id": ids[i]}
-                         for i, k in enumerate(keys)]
-            (tmp / "records").mkdir()
-            for i, entry in enumerate(summaries):
-                sources = [cache.record_path(keys[i])] if entry["base_id"] == entry["id"] else []
-                if known.get(keys[i], {}).get("id") == entry["id"]:
-                    sources.append(target / known[keys[i]]["record"])
-                _link_or_write(tmp / entry["record"], sources, lambda i=i: json.dumps(  # type: ignore[misc]
-                    plan_to_dict(plans[i]), ensure_ascii=False).encode("utf-8"))
-            t = lap("records", t)
-            report("graph", 0.0)
-            nts = _triples_for({i: plans[i] for i in wanted}, keys, cache)
-            t = lap("describe", t)
-            report("store", 0.3)
-            if remote is not None:
-                if step is not None:
-                    remote.copy_from(previous["store"]["graph"])  # type: ignore[index]
-                    remote.delete(step.remove)
-                    remote.insert(nts[i] for i in step.add)
-                else:
-                    remote.drop()
-                    remote.insert(nts[i] for i in range(len(files)))
-                triples = len(remote)
-            elif step is not None:
-                triples = update_store(target.resolve() / "store", tmp / "store", step.remove,
-                                       (nts[i] for i in step.add))
-            else:
-                triples = create_store(tmp / "store", (nts[i] for i in range(len(files))))
-            del nts
-            t = lap("store", t)
-            report("store", 1.0)
-            model = None
-            search: dict[str, Any] = {}
-            if with_search:
-                from search.embedders import normalise_spec
-
-                model = normalise_spec(config.model or DEFAULT_MODEL)
-                search = _build_search(config, model, target, tmp, ids, plans, step, cache, report,
-                                       lambda: final_plans(range(len(files))))
-                t = lap("search", t)
-            counts = {name: sum(e["counts"][name] for e in summaries)
-                      for name in ("chapters", "sections", "tasks", "units", "defects")}
-            manifest: dict[str, Any] = {
-                "format": FORMAT_VERSION,
-                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "sources": [str(f.resolve()) for f in files],
-                "fingerprint": _source_fingerprint(files, config, shas),
-                "plans": summaries,
-                "counts": {"plans": len(files), **counts, "triples": triples},
-                "store": spec,
-                "model": model,
-                "units_file": str(config.units),
-                "incremental": {
-                    "mode": "incremental" if step is not None else "full",
-                    "parsed": parsed,
-                    "added": [ids[i] for i in step.add] if step is not None else list(ids),
-                    "removed": step.removed if step is not None else [],
-                    "embedded_texts": search.get("embedded"),
-                    "search": (search.get("update") or {}).get("mode"),
-                    "seconds": timings,
-                },
-            }
-            manifest["files"] = file_checksums(tmp, previous=(target.resolve(), previous))
-            t = lap("checksums", t)
-            # the manifest is written last: a build without one is incomplete
-            (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-            tmp.rename(work)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if remote is not None:
-                with contextlib.suppress(Exception):
-                    remote.drop()
-            raise
-        _publish(target, work)
-        _prune(versions, keep={work.name}, config=config)
-        cache.prune(m for p in versions.iterdir() if (m := _previous(p)) is not None)
-        report("done", 1.0)
-    return BuildInfo(target, len(files), counts["tasks"], triples, counts["defects"],
-                     time.perf_counter() - started, manifest)
-
-
-def _build_search(config: Config, model: str, target: Path, tmp: Path, ids: Sequence[str], plans: dict[int, Plan],
-                  step: _StoreStep | None, cache: BuildCache, report: Progress,
-                  all_plans: Callable[[], dict[int, Plan]]) -> dict[str, Any]:
-    """The search index: updated from the previous build's when only some plans changed, else built anew.
-
-    ``plans`` holds the plans this build worked on; ``all_plans`` reads the others too, only needed
-    when the index is built anew.
-    """
-    from search.engine import SearchEngine, SearchIndexError
-
-    options: dict[str, Any] = {
-        "model": model,
-        "thesaurus": config.thesaurus if config.thesaurus.exists() else None,
-        "terms": config.terms if config.terms.exists() else None,
-        "progress": lambda stage, frac: report(f"search: {stage}", frac),
-        "embed_cache": cache.embeddings,
-    }
-    if step is not None and (target / "search").is_dir():
-        try:
-            return SearchEngine.update(target / "search", tmp / "search", ids, [plans[i] for i in step.add],
-                                       **options)
-        except SearchIndexError as exc:
-            report(f"search: rebuilding ({exc})", 0.0)
-    everything = all_plans()
-    engine = SearchEngine.build([everything[i] for i in range(len(ids))], tmp / "search", **options)
-    return engine.manifest
+# --- the stages of one build -------------------------------------------------------------------------
 
 
 @dataclass
-class _StoreStep:
-    """What an incremental build does to a copy of the previous store."""
+class _Run:
+    """One build in progress: what the stages share. Each method is one named stage."""
 
-    remove: list[ox.Triple]
-    add: list[int]  # indices into the new plans
-    removed: list[str]  # ids of plans that left or changed
+    config: Config
+    files: list[Path]
+    report: Progress
+    cache: BuildCache
+    shas: list[str]
+    keys: list[str]
+    previous: BuildManifest | None
+    timings: dict[str, float] = field(default_factory=dict)
+    loaded: dict[int, Plan] = field(default_factory=dict)
+    parsed: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    step: StoreStep | None = None
+    plans: dict[int, Plan] = field(default_factory=dict)
+    _t: float = 0.0
+
+    @property
+    def target(self) -> Path:
+        return self.config.build
+
+    @property
+    def known(self) -> dict[str, PlanSummary]:
+        return {e.key: e for e in self.previous.plans} if self.previous else {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(now - self._t, 3)
+        self._t = now
+
+    @classmethod
+    def hash(cls, config: Config, files: list[Path], report: Progress, started: float) -> _Run:
+        """Stage "hash": the sources' digests, their cache keys and the previous build's manifest."""
+        cache = BuildCache(config.build)
+        shas = [sha256_file(f) for f in files]
+        units_sha = sha256_file(config.units) if config.units.exists() else ""
+        if config.allow_empty:  # records kept under --allow-empty are not reused by a build that refuses
+            units_sha += "+allow-empty"
+        keys = [cache.record_key(sha, f.name, units_sha) for f, sha in zip(files, shas, strict=True)]
+        run = cls(config, files, report, cache, shas, keys, try_read_manifest(config.build), _t=started)
+        run.lap("hash")
+        return run
+
+    def parse(self) -> None:
+        """Stage "parse": the plans' ids. Plans the previous build does not describe must be read
+        (or parsed) to know their ids; the others are not even opened."""
+        known = self.known
+        self.loaded, self.parsed = self._load([i for i, k in enumerate(self.keys) if k not in known])
+        self.ids = unique_ids([self.loaded[i].id if i in self.loaded else known[k].base_id
+                               for i, k in enumerate(self.keys)])
+        self.lap("parse")
+
+    def _load(self, which: Iterable[int]) -> tuple[dict[int, Plan], list[str]]:
+        return load_plans(self.files, self.shas, self.keys, which, self.config, self.cache, self.report)
+
+    def final_plans(self, which: Iterable[int]) -> dict[int, Plan]:
+        """The plans at these indices with their build ids, read from the cache or parsed."""
+        which = list(which)
+        more, names = self._load([i for i in which if i not in self.loaded])
+        self.loaded.update(more)
+        self.parsed.extend(names)
+        return {i: p if (p := self.loaded[i]).id == self.ids[i] else replace(p, id=self.ids[i]) for i in which}
+
+    def choose(self, writer: StoreWriter) -> None:
+        """Incremental or full: the store patch when the previous store can take one, and the plans
+        this build works on (all of them for a full build, the new ones otherwise)."""
+        prev = self.previous
+        if prev is not None and writer.can_update(prev.store, self.target):
+            self.step = plan_store_update(prev, self.ids, self.keys, self.cache)
+        wanted = range(len(self.files)) if self.step is None else self.step.add
+        self.plans = self.final_plans(wanted)
+        self.report("parse", 1.0)
+
+    def records(self, tmp: Path) -> list[PlanSummary]:
+        """Stage "records": ``records/<id>.json``, hard links to the cache's or the previous build's."""
+        known = self.known
+        summaries = [plan_summary(self.plans[i], k, self.loaded[i].id) if i in self.plans
+                     else replace(known[k], id=self.ids[i]) for i, k in enumerate(self.keys)]
+        (tmp / "records").mkdir()
+        for i, entry in enumerate(summaries):
+            key = self.keys[i]
+            sources = [self.cache.record_path(key)] if entry.base_id == entry.id else []
+            if key in known and known[key].id == entry.id:
+                sources.append(self.target / known[key].record)
+            link_or_write(tmp / entry.record, sources, lambda i=i: record_bytes(self.plans[i]))  # type: ignore[misc]
+        self.lap("records")
+        return summaries
+
+    def store(self, writer: StoreWriter) -> int:
+        """Stages "describe" (triples, from the cache when it has them) and "store"."""
+        self.report("graph", 0.0)
+        wanted = range(len(self.files)) if self.step is None else self.step.add
+        nts = triples_for({i: self.plans[i] for i in wanted}, self.keys, self.cache)
+        self.lap("describe")
+        self.report("store", 0.3)
+        if self.step is not None and self.previous is not None:
+            triples = writer.write_update(self.previous.store, self.target, self.step.remove,
+                                          (nts[i] for i in self.step.add))
+        else:
+            triples = writer.write_all(nts[i] for i in range(len(self.files)))
+        del nts
+        self.lap("store")
+        self.report("store", 1.0)
+        return triples
+
+    def search(self, tmp: Path) -> SearchOutcome:
+        """Stage "search": the index, updated from the previous build's or built anew."""
+        from search.embedders import normalise_spec
+
+        model = normalise_spec(self.config.model or DEFAULT_MODEL)
+        outcome = build_search(self.config, model, self.target, tmp, self.ids, self.plans, self.step, self.cache,
+                               self.report, lambda: self.final_plans(range(len(self.files))))
+        self.lap("search")
+        return outcome
+
+    def reports(self, tmp: Path, writer: StoreWriter, summaries: list[PlanSummary], search: SearchOutcome | None,
+                report_files: list[Path]) -> tuple[follow.FollowResult, int | None]:
+        """Stage "reports": the annual reports parsed, linked (or taken from the cache) and stored.
+
+        Returns what was done and the store's new size (None when the store was not touched)."""
+        if not report_files and not (self.previous and self.previous.reports):
+            return follow.FollowResult(), None
+        self.report("reports", 0.0)
+        index_of = {pid: i for i, pid in enumerate(self.ids)}
+
+        def plans_of(plan_ids: Sequence[str]) -> list[Plan]:
+            got = self.final_plans(index_of[p] for p in plan_ids if p in index_of)
+            return [got[index_of[p]] for p in plan_ids if p in index_of]
+
+        config = self.config
+        result = follow.run(
+            report_files, table=load_unit_table(config.units if config.units.exists() else None),
+            units_sha=sha256_file(config.units) if config.units.exists() else "", summaries=summaries,
+            plans_of=plans_of, previous=self.previous, fresh_store=self.step is None,
+            cache_root=self.cache.root / "follow", out=tmp,
+            search_options={"thesaurus": config.thesaurus if config.thesaurus.exists() else None,
+                            "terms": config.terms if config.terms.exists() else None,
+                            "embed_cache": self.cache.embeddings},
+            model=search.model if search else None, progress=self.report)
+        triples = follow.apply(writer, result)
+        self.lap("reports")
+        return result, triples
+
+    def manifest(self, summaries: list[PlanSummary], triples: int, writer: StoreWriter,
+                 search: SearchOutcome | None, files: dict[str, list[Any]],
+                 followed: follow.FollowResult, report_files: list[Path]) -> BuildManifest:
+        step = self.step
+        sums = {name: sum(getattr(e.counts, name) for e in summaries)
+                for name in ("chapters", "sections", "tasks", "units", "defects")}
+        return BuildManifest(
+            created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            sources=[str(f.resolve()) for f in self.files],
+            fingerprint=_source_fingerprint(self.files, self.config, self.shas),
+            plans=summaries,
+            counts=BuildCounts(plans=len(self.files), triples=triples, reports=len(followed.entries),
+                               evidence_links=followed.links, **sums),
+            store=writer.spec,
+            model=search.model if search else None,
+            units_file=str(self.config.units),
+            incremental=IncrementalReport(
+                mode="incremental" if step is not None else "full",
+                parsed=self.parsed,
+                added=[self.ids[i] for i in step.add] if step is not None else list(self.ids),
+                removed=step.removed if step is not None else [],
+                embedded_texts=search.embedded if search else None,
+                search=search.mode if search else None,
+                reports=followed.done,
+                seconds=dict(self.timings),
+            ),
+            files=files,
+            reports=followed.entries,
+            reports_fingerprint=follow.fingerprint(report_files),
+        )
 
 
-def _plan_store_update(previous: dict[str, Any] | None, ids: Sequence[str], keys: Sequence[str],
-                       cache: BuildCache, spec: dict[str, Any], target: Path) -> _StoreStep | None:
-    """The delete/add step from the previous build to this one, or None when a full build is due.
+def _align_model(config: Config, search: SearchOutcome | None) -> str:
+    """Alignments are scored with the search index's model (the build's model without an index)."""
+    from search.embedders import normalise_spec
 
-    Reads no record of an unchanged plan: the removal needs only the triples of the remaining plans
-    of the leaving plan's government (from the cache) and the unit kinds all remaining plans use
-    (from the previous manifest).
+    return search.model if search else normalise_spec(config.model or DEFAULT_MODEL)
+
+
+def build(config: Config, paths: Sequence[Path] | None = None, progress: Progress | None = None,
+          *, with_search: bool = True, kind: str = "auto") -> BuildInfo:
+    """Build the graph (and the search index) for the plans at ``paths`` (default: the plans folder).
+
+    Incremental when a previous build can be reused (see the module docstring); the result is the
+    same as a full build's either way. Annual reports (:mod:`policykg.follow`) come from the reports
+    folder and from ``paths``: a file there is a report when ``kind`` is ``report``, or, with
+    ``auto``, when its title reads as one (…情况的报告, …工作报告, …工作总结); when ``paths`` hold
+    reports only, the plans are the plans folder's. A new file in the plans folder whose title
+    reads as a report is taken as one too.
     """
-    if previous is None:
-        return None
-    prev_spec = previous.get("store") or {}
-    if prev_spec.get("kind") != spec["kind"]:
-        return None
-    if spec["kind"] == "sparql" and prev_spec.get("url") != spec["url"]:
-        return None
-    if spec["kind"] == "oxigraph" and not (target / "store").is_dir():
-        return None
-    old = {(p["id"], p["key"]): p for p in previous["plans"]}
-    new = set(zip(ids, keys, strict=True))
-    add = [i for i, pair in enumerate(zip(ids, keys, strict=True)) if pair not in old]
-    leaving = [p for p in previous["plans"] if (p["id"], p["key"]) not in new]
-    if len(add) + len(leaving) > max(2, FULL_REBUILD_SHARE * len(ids)):
-        return None
-    unchanged = [old[pair] for pair in zip(ids, keys, strict=True) if pair in old]
-    kinds_used = {k for e in unchanged for k in e["kinds"]}
-
-    @functools.cache
-    def triples_of_key(key: str, plan_id: str) -> tuple[ox.Triple, ...] | None:
-        """A plan's triples, read once even when several leaving plans share its government."""
-        data = cache.load_triples(cache.triples_key(key, plan_id))
-        if data is None:
-            plan = cache.load_plan(key)
-            if plan is None:
-                return None
-            data = plan_ntriples(replace(plan, id=plan_id))
-        return tuple(parse_ntriples(data))
-
-    def triples_of(entry: dict[str, Any]) -> tuple[ox.Triple, ...] | None:
-        return triples_of_key(entry["key"], entry["id"])
-
-    remove: list[ox.Triple] = []
-    for entry in leaving:
-        old_triples = triples_of(entry)
-        if old_triples is None:
-            return None  # the cache was cleared: rebuild from scratch
-        kept: set[ox.Triple] = set()
-        for other in unchanged:
-            if other["gov"] == entry["gov"]:
-                theirs = triples_of(other)
-                if theirs is None:
-                    return None
-                kept.update(theirs)
-        remove += removal_triples(entry["id"], old_triples, kept, kinds_used)
-    return _StoreStep(list(dict.fromkeys(remove)), add, [e["id"] for e in leaving])
+    report = progress or _quiet
+    started = time.perf_counter()
+    target = config.build
+    files, report_files = _documents(config, [Path(p) for p in paths] if paths else [], kind)
+    with build_lock(target):
+        run = _Run.hash(config, files, report, started)
+        run.parse()
+        versions = target.parent / ".builds"
+        work, tmp = new_build_dir(versions, dt.datetime.now().strftime("%Y%m%dT%H%M%S"))
+        writer = store_writer(config, work.name, tmp)
+        try:
+            run.choose(writer)
+            summaries = run.records(tmp)
+            triples = run.store(writer)
+            search = run.search(tmp) if with_search else None
+            followed, stored = run.reports(tmp, writer, summaries, search, report_files)
+            triples = stored if stored is not None else triples
+            aligned = align_stage.run(run, summaries, writer, tmp, _align_model(config, search), report)
+            triples = aligned.triples if aligned.triples is not None else triples
+            run.lap("align")
+            files_sums = file_checksums(tmp, previous=(target.resolve(), run.previous))
+            run.lap("checksums")
+            manifest = replace(run.manifest(summaries, triples, writer, search, files_sums, followed, report_files),
+                               parents=aligned.parents, alignments=aligned.alignments,
+                               parents_fingerprint=aligned.fingerprint)
+            write_manifest(tmp, manifest)  # last: a build without a manifest is incomplete
+            tmp.rename(work)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            with contextlib.suppress(Exception):
+                writer.discard()
+            raise
+        publish(target, work)
+        prune(versions, keep={work.name}, config=config)
+        run.cache.prune(m for p in versions.iterdir() if (m := try_read_manifest(p)) is not None)
+        report("done", 1.0)
+    c = manifest.counts
+    return BuildInfo(target, len(files), c.tasks, triples, c.defects, time.perf_counter() - started, manifest)
 
 
-def _publish(target: Path, work: Path) -> None:
-    """Point ``target`` at ``work`` in one atomic rename."""
-    link = target.with_name(f".{target.name}.link-{os.getpid()}")
-    with contextlib.suppress(FileNotFoundError):
-        link.unlink()
-    link.symlink_to(os.path.relpath(work, target.parent))
-    if target.exists() and not target.is_symlink():
-        # an old-style real directory: move it aside into .builds (kept as a previous build)
-        target.rename(work.parent / f"legacy-{int(time.time())}")
-    os.replace(link, target)
-
-
-def _prune(versions: Path, keep: set[str], config: Config | None = None) -> None:
-    """Keep the newest builds (readers may still hold the previous one open); drop partial leftovers.
-
-    A dropped build that lived on a SPARQL server also has its named graph dropped there.
-    """
-    entries = sorted((p for p in versions.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
-    complete = [p for p in entries if not p.name.endswith(".partial")]
-    for p in complete[KEEP_BUILDS:]:
-        if p.name not in keep:
-            spec = (_previous(p) or {}).get("store") or {}
-            if spec.get("kind") == "sparql" and config is not None:
-                with contextlib.suppress(Exception):
-                    _remote(config, spec).drop()
-            shutil.rmtree(p, ignore_errors=True)
-    for p in entries:
-        if p.name.endswith(".partial") and time.time() - p.stat().st_mtime > 3600:
-            shutil.rmtree(p, ignore_errors=True)
-
-
-# Files that change while a store is open, or that say nothing about its content.
-_UNCHECKED = ("LOCK", "LOG")
-
-
-def file_checksums(directory: Path, previous: tuple[Path, dict[str, Any] | None] | None = None
-                   ) -> dict[str, list[Any]]:
-    """Size and sha256 of every file of a build (records, store and search index), by relative path.
-
-    ``previous``: the published build and its manifest. A file that is a hard link of one of its
-    files (unchanged records, the store's immutable SST files) keeps that file's digest instead of
-    being read again: at a thousand plans that is most of the build's bytes.
-    """
-    prev_dir, prev_manifest = previous or (None, None)
-    prev_files: dict[str, list[Any]] = (prev_manifest or {}).get("files", {})
-    out: dict[str, list[Any]] = {}
-    for path in sorted(directory.rglob("*")):
-        rel = path.relative_to(directory).as_posix()
-        if not path.is_file() or rel == "manifest.json" or path.name.startswith(_UNCHECKED):
-            continue
-        st = path.stat()
-        known = prev_files.get(rel)
-        if known is not None and prev_dir is not None and known[0] == st.st_size:
-            with contextlib.suppress(OSError):
-                if (prev_dir / rel).stat().st_ino == st.st_ino:
-                    out[rel] = [st.st_size, known[1]]
-                    continue
-        out[rel] = [st.st_size, _sha256(path)]
-    return out
+# --- a finished build --------------------------------------------------------------------------------
 
 
 class Build:
@@ -673,29 +428,20 @@ class Build:
     def __init__(self, path: Path, config: Config) -> None:
         self.path = path.resolve()
         self.config = config
-        manifest_file = self.path / "manifest.json"
-        if not manifest_file.exists():
-            raise BuildError(f"{path}: no finished build here; run `policykg build`")
-        try:
-            self.manifest: dict[str, Any] = json.loads(manifest_file.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise BuildError(f"{manifest_file}: unreadable manifest ({exc}); run `policykg build` again") from exc
-        if self.manifest.get("format") != FORMAT_VERSION:
-            raise BuildError(f"{path}: made by another version of policykg (format {self.manifest.get('format')}, "
-                             f"this one reads {FORMAT_VERSION}); run `policykg build` again")
+        self.manifest: BuildManifest = read_manifest(self.path)
         self.check_files(deep=False)
 
     @cached_property
     def plans(self) -> list[Plan]:
         """The plans' records, read on first use (a thousand plans take seconds; `stats` needs none)."""
         plans: list[Plan] = []
-        for entry in self.manifest["plans"]:
-            path = self.path / entry["record"]
+        for entry in self.manifest.plans:
+            path = self.path / entry.record
             try:
                 plan = plan_from_dict(json.loads(path.read_text(encoding="utf-8")))
             except (OSError, ValueError, TypeError, KeyError) as exc:
                 raise BuildError(f"{path}: unreadable record ({exc}); run `policykg build` again") from exc
-            plans.append(plan if plan.id == entry["id"] else replace(plan, id=entry["id"]))
+            plans.append(plan if plan.id == entry.id else replace(plan, id=entry.id))
         return plans
 
     def check_files(self, *, deep: bool = True) -> None:
@@ -704,14 +450,14 @@ class Build:
         A build damaged on disk (a truncated index, a deleted store file, a partial copy) is refused
         with a message that says how to rebuild, instead of answering queries from half a graph.
         """
-        for rel, (size, digest) in self.manifest.get("files", {}).items():
+        for rel, (size, digest) in self.manifest.files.items():
             path = self.path / rel
             problem = ""
             if not path.is_file():
                 problem = "is missing"
             elif path.stat().st_size != size:
                 problem = f"has {path.stat().st_size:,} bytes, the manifest says {size:,}"
-            elif deep and _sha256(path) != digest:
+            elif deep and sha256_file(path) != digest:
                 problem = "does not match its checksum"
             if problem:
                 raise BuildError(f"{path}: {problem} (damaged build); run `policykg build` to make a new one")
@@ -722,7 +468,7 @@ class Build:
         """Open the build, making it first when there is none or its sources changed."""
         config = config or Config()
         target = config.build
-        if (target / "manifest.json").exists():
+        if (target / MANIFEST_NAME).exists():
             try:
                 existing = cls(target, config)
             except BuildError:
@@ -738,41 +484,43 @@ class Build:
 
     def is_current(self) -> bool:
         """Whether the build's sources and unit table are unchanged since it was made."""
-        files = [Path(s) for s in self.manifest.get("sources", [])]
+        files = [Path(s) for s in self.manifest.sources]
         if not files or not all(f.exists() for f in files):
             return False
         default = self.config.plans.resolve()
         if all(f.is_relative_to(default) for f in files) and default.is_dir():
             try:
-                if [f.resolve() for f in discover([default])] != files:
+                read_as_reports = {Path(e.path) for e in self.manifest.reports}
+                if [f.resolve() for f in discover([default]) if f.resolve() not in read_as_reports] != files:
                     return False  # plans were added to or removed from the folder
             except IngestError:
                 return False
-        if self.config.model and self.manifest.get("model") is not None:
+        if self.config.model and self.manifest.model is not None:
             from search.embedders import normalise_spec
 
-            if self.manifest["model"] != normalise_spec(self.config.model):
+            if self.manifest.model != normalise_spec(self.config.model):
                 return False  # a different embedding model was asked for
-        spec = self.manifest.get("store") or {}
-        if self.config.store_url and (spec.get("kind") != "sparql" or spec.get("url") != public_url(self.config.store_url)):
+        spec = self.manifest.store
+        if self.config.store_url and (spec.kind != "sparql" or spec.url != public_url(self.config.store_url)):
             return False  # the graph was asked for on (another) SPARQL server
-        return _source_fingerprint(files, self.config) == self.manifest.get("fingerprint")
+        if align_stage.parents_fingerprint(self.config) != self.manifest.parents_fingerprint:
+            return False  # a parent plan was added, changed or removed in data/parents
+        reports = [Path(e.path) for e in self.manifest.reports]
+        if not set(follow.discover_reports(self.config.reports)) <= set(reports) or not all(r.exists() for r in reports):
+            return False  # a report was added to the reports folder, or one that was read is gone
+        if follow.fingerprint(reports) != (self.manifest.reports_fingerprint or follow.fingerprint([])):
+            return False
+        return _source_fingerprint(files, self.config) == self.manifest.fingerprint
 
     @cached_property
     def store(self) -> GraphStore:
-        """The graph store: embedded Oxigraph, or (``--store URL`` builds) a :class:`RemoteStore`.
-
-        Typed as ``GraphStore`` because a ``RemoteStore`` offers what callers use of one (``query``,
-        ``ox``, ``rdflib_graph``, ``to_memory_graph``, ``len``); ``is_remote`` tells them apart.
-        """
-        spec = self.manifest.get("store") or {"kind": "oxigraph"}
-        if spec.get("kind") == "sparql":
-            return _remote(self.config, spec)  # type: ignore[return-value]
-        return GraphStore.open(self.path / "store")
+        """The graph store: embedded Oxigraph, or (``--store URL`` builds) a :class:`RemoteStore`
+        (see :func:`policykg.stores.open_store`)."""
+        return open_store(self.config, self.manifest.store, self.path)
 
     @property
     def is_remote(self) -> bool:
-        return (self.manifest.get("store") or {}).get("kind") == "sparql"
+        return self.manifest.store.kind == "sparql"
 
     def networkx(self) -> nx.MultiDiGraph:
         return self._nx
@@ -794,6 +542,14 @@ class Build:
         # the index and the records were written by this build and are checked against its manifest
         return SearchEngine.load(directory, self.plans, model=self.config.model, check_texts=False)
 
+    @cached_property
+    def reports(self) -> list[tuple[Report, list[str], list[dict[str, Any]]]]:
+        """The annual reports of the build: (report, ids of the plans it reports on, its evidence links)."""
+        try:
+            return follow.load_reports(self.path, self.manifest.reports)
+        except IngestError as exc:
+            raise BuildError(str(exc)) from exc
+
     def plan(self, plan_id: str) -> Plan:
         for p in self.plans:
             if p.id == plan_id:
@@ -801,5 +557,5 @@ class Build:
         raise KeyError(plan_id)
 
     @property
-    def counts(self) -> dict[str, int]:
-        return dict(self.manifest["counts"])
+    def counts(self) -> BuildCounts:
+        return self.manifest.counts

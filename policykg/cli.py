@@ -6,23 +6,25 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from graph.store import StoreError
 from graph.textfmt import table
-from ingest import IngestError
+from ingest.errors import PolicykgError
+from ingest.lexicon import UnitLexicon
 from ingest.records import Plan, Task
-from ingest.vocab import ROLE_LABELS
+from ingest.vocab import ROLE_LABELS, ROLE_UNIT_LABELS, ROLES, Role
 
 from . import __version__
-from .build import Build, BuildError, build
+from .build import Build, build
 from .config import Config
+from .manifest import PlanSummary
+from .progress import progress_printer
 
 
-class CliError(Exception):
-    """A usage problem to report in one line."""
+class CliError(PolicykgError):
+    """A usage problem to report in one line (a plan id the build lacks, a bad query argument)."""
 
 
 # --- shared plumbing --------------------------------------------------------------------------
@@ -43,31 +45,6 @@ def config_from_args(args: argparse.Namespace) -> Config:
     if getattr(args, "store", None):
         changes["store_url"] = args.store
     return config.with_(**changes) if changes else config
-
-
-def _stage_key(stage: str) -> str:
-    """One line per stage in logs: "parse a.txt", "parse b.txt" … are one stage."""
-    return "parse" if stage.startswith("parse ") else stage
-
-
-def progress_printer(stream: Any = None) -> Callable[[str, float], None]:
-    """Progress on stderr: a rewritten line on a terminal, one line per stage otherwise."""
-    out = stream or sys.stderr
-    tty = out.isatty()
-    last: list[str] = [""]
-
-    def report(stage: str, fraction: float) -> None:
-        if tty:
-            out.write(f"\r\033[K[{fraction:4.0%}] {stage}")
-            if stage == "done":
-                out.write("\n")
-            out.flush()
-        elif _stage_key(stage) != last[0]:
-            out.write(f"policykg: {stage}\n")
-            out.flush()
-        last[0] = _stage_key(stage)
-
-    return report
 
 
 def open_build(args: argparse.Namespace) -> Build:
@@ -106,8 +83,8 @@ def task_json(plan: Plan, task: Task) -> dict[str, Any]:
 
 
 def unit_rows(plans: Sequence[Plan]) -> list[dict[str, Any]]:
-    """Each plan's units with their task counts by role (from graph.workload), most leads first."""
-    from graph.workload import unit_workload
+    """Each plan's units with their task counts by role (from analysis.workload), most leads first."""
+    from analysis.workload import unit_workload
 
     rows: list[dict[str, Any]] = []
     for plan in plans:
@@ -134,21 +111,55 @@ def cmd_build(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if args.out:
         config = config.with_(build_dir=Path(args.out))
+    if args.allow_empty:
+        config = config.with_(allow_empty=True)
     info = build(config, [Path(p) for p in args.paths] or None, progress_printer(),
-                 with_search=not args.no_search)
-    counts = info.manifest["counts"]
-    print(f"built {info.path}: {counts['plans']} plan(s), {counts['chapters']} chapters, {counts['sections']} sections, "
-          f"{counts['tasks']} tasks, {counts['units']} units, {counts['triples']} triples, "
-          f"{counts['defects']} defect(s) reported, in {info.seconds:.1f} s")
+                 with_search=not args.no_search, kind=args.kind)
+    for line in layout_report(info.manifest.plans):
+        print(line)
+    c = info.manifest.counts
+    print(f"built {info.path}: {c.plans} plan(s), {c.chapters} chapters, {c.sections} sections, "
+          f"{c.tasks} tasks, {c.units} units, {c.triples} triples, "
+          f"{c.defects} defect(s) reported"
+          + (f", {c.reports} report(s) with {c.evidence_links} evidence link(s)" if c.reports else "")
+          + f", in {info.seconds:.1f} s")
     return 0
+
+
+LAYOUT_REPORT_EACH = 20  # up to this many documents, one line each; above, a summary and the doubtful ones
+
+
+def layout_report(plans: list[PlanSummary]) -> list[str]:
+    """Per document: the layouts recognised, the share of body text in tasks, tasks without units.
+
+    A document whose tasks hold under half of its body text, or with tasks that name no unit, is
+    always listed: that is where a layout may have been misread.
+    """
+    def line(p: PlanSummary) -> str:
+        layouts = "+".join(p.layouts) or "none"
+        return (f"  {p.source}: {p.counts.tasks} tasks, layout {layouts}, {p.body_share:.0%} of body text in tasks, "
+                f"{p.tasks_without_units} task(s) without units")
+
+    if len(plans) <= LAYOUT_REPORT_EACH:
+        return [line(p) for p in plans]
+    by_layout: dict[str, int] = {}
+    for p in plans:
+        key = "+".join(p.layouts) or "none"
+        by_layout[key] = by_layout.get(key, 0) + 1
+    out = ["  layouts: " + ", ".join(f"{k} {n}" for k, n in sorted(by_layout.items(), key=lambda kv: -kv[1]))]
+    doubtful = [p for p in plans if p.body_share < 0.5 or (p.tasks_without_units and "measure" not in p.layouts[:1])]
+    out += [line(p) for p in doubtful[:LAYOUT_REPORT_EACH]]
+    if len(doubtful) > LAYOUT_REPORT_EACH:
+        out.append(f"  … and {len(doubtful) - LAYOUT_REPORT_EACH} more (see manifest.json, plans[].layouts)")
+    return out
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
     b = open_build(args)
-    counts = {k: b.counts[k] for k in ("plans", "chapters", "sections", "tasks", "units", "triples")}
+    counts = {k: getattr(b.counts, k) for k in ("plans", "chapters", "sections", "tasks", "units", "triples")}
     if args.json:
-        emit_json({**counts, "defects": b.counts.get("defects", 0), "model": b.manifest.get("model"),
-                   "created": b.manifest.get("created"),
+        emit_json({**counts, "defects": b.counts.defects, "model": b.manifest.model,
+                   "created": b.manifest.created,
                    "plan_ids": [p.id for p in b.plans]})
     else:
         for p in b.plans:
@@ -157,17 +168,27 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _matches(task: Task, role: str, unit: str | None) -> bool:
-    return unit is None or any(unit == name or unit in name for name in task.units(role))  # type: ignore[arg-type]
+def unit_filters(plans: Sequence[Plan], wanted: dict[Role, str | None]) -> dict[Role, set[str]]:
+    """The canonical names each ``--lead/--responsible/--participating UNIT`` stands for, resolved
+    as ``search`` resolves them (:meth:`ingest.lexicon.UnitLexicon.resolve`: name, alias, body
+    such as 司法局, then part of a name). A name that matches no unit is said on stderr."""
+    lexicon = UnitLexicon(plans)
+    out: dict[Role, set[str]] = {}
+    for role, name in wanted.items():
+        if name is not None:
+            out[role] = lexicon.resolve(name)
+            if not out[role]:
+                print(f"policykg: no unit is named {name!r}; no task matches --{role}", file=sys.stderr)
+    return out
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
     b = open_build(args)
+    filters = unit_filters(b.plans, {r: getattr(args, r) for r in ROLES})
     selected = [
         (plan, t) for plan in b.plans for t in plan.tasks
         if (args.plan is None or plan.id == args.plan)
-        and _matches(t, "lead", args.lead) and _matches(t, "responsible", args.responsible)
-        and _matches(t, "participating", args.participating)
+        and all(names.intersection(t.units(role)) for role, names in filters.items())
         and (args.chapter is None or t.chapter == args.chapter)
     ]
     if args.json:
@@ -219,7 +240,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                    "defects": [{"plan": p.id, "kind": d.kind, "severity": d.severity, "line": d.line,
                                 "message": d.message, "source": d.source} for p in b.plans for d in p.defects]})
     else:
-        print(f"files: {len(b.manifest.get('files', {}))} checked against the manifest's checksums")
+        print(f"files: {len(b.manifest.files)} checked against the manifest's checksums")
         print(f"SHACL: {'conforms' if report.conforms else 'does NOT conform'} ({report.violations} violation(s))")
         if not report.conforms:
             print(report.text)
@@ -249,6 +270,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         "instead of the embedded store (default: $POLICYKG_STORE_URL)")
 
 
+def add_unit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--lead/--responsible/--participating UNIT``, the same in ``tasks`` and ``search``."""
+    for role in ROLES:
+        parser.add_argument(f"--{role}", metavar="UNIT", help=f"only tasks with this unit as {ROLE_UNIT_LABELS[role]} "
+                            "(a name, an alias, or a body such as 司法局)")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policykg",
@@ -258,9 +286,13 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("build", help="parse plans and build the graph and search index")
-    p.add_argument("paths", nargs="*", help="plan files or folders (default: <data>/plans)")
+    p.add_argument("paths", nargs="*", help="plan and report files or folders (default: <data>/plans and <data>/reports)")
+    p.add_argument("--kind", choices=("auto", "plan", "report"), default="auto",
+                   help="what the files given are (auto: a report when its title reads as one)")
     p.add_argument("--out", help="build folder to write (default: <data>/build)")
     p.add_argument("--no-search", action="store_true", help="skip the search index (graph only)")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="build documents in which no task is found (a notice, a letter) instead of refusing them")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("stats", help="counts of plans, chapters, sections, tasks, units, triples")
@@ -268,9 +300,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("tasks", help="list tasks, optionally by unit and role")
-    p.add_argument("--lead", metavar="UNIT")
-    p.add_argument("--responsible", metavar="UNIT")
-    p.add_argument("--participating", metavar="UNIT")
+    add_unit_arguments(p)
     p.add_argument("--chapter", type=int, metavar="N")
     p.add_argument("--plan", metavar="PLAN_ID")
     p.add_argument("--json", action="store_true")
@@ -304,32 +334,13 @@ def _command_modules() -> list[Any]:
     import importlib
 
     modules = []
-    for name in ("cli_search", "cli_sparql", "cli_workload"):
+    for name in ("cli_search", "cli_sparql", "cli_workload", "cli_align", "cli_follow"):
         try:
             modules.append(importlib.import_module(f"policykg.{name}"))
         except ModuleNotFoundError as exc:
             if exc.name != f"policykg.{name}":
                 raise
     return modules
-
-
-# Errors a user can act on, by module: checked through sys.modules so that reporting an error never
-# imports a heavy module (search pulls in faiss and torch) that the command did not use.
-USER_ERRORS = {
-    "search.engine": "SearchIndexError",
-    "search.embedders": "EmbedderError",
-    "graph.sparql": "SparqlError",
-    "graph.queries": "QueryFileError",
-}
-
-
-def user_error_types() -> tuple[type[BaseException], ...]:
-    types: list[type[BaseException]] = [IngestError, BuildError, CliError, StoreError]
-    for module, name in USER_ERRORS.items():
-        loaded = sys.modules.get(module)
-        if loaded is not None and hasattr(loaded, name):
-            types.append(getattr(loaded, name))
-    return tuple(types)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -342,10 +353,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except PolicykgError as exc:
+        # every error a user can act on subclasses PolicykgError (ingest.errors): one line, no traceback
+        print(f"policykg: error: {exc}", file=sys.stderr)
+        return exc.exit_status
     except Exception as exc:
-        if isinstance(exc, user_error_types()):
-            print(f"policykg: error: {exc}", file=sys.stderr)
-            return 2
         if os.environ.get("POLICYKG_DEBUG"):
             raise
         print(f"policykg: internal error: {type(exc).__name__}: {exc} "
@@ -354,4 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy: command modules raise
+    # policykg.cli.CliError, which a copy's except clause would not recognise (exit 1, "a bug").
+    from policykg.cli import main as _main
+
+    sys.exit(_main())

@@ -10,6 +10,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ingest.vocab import ROLE_LABELS
+from policykg.cli import add_unit_arguments
 from search.modes import MODES
 
 if TYPE_CHECKING:  # the engine (faiss, bm25s, jieba) loads when a search runs, not at every CLI start
@@ -28,9 +29,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("query", metavar="QUERY", help="what to look for, in Chinese")
     p.add_argument("--top", type=_positive, default=10, metavar="K", help="number of tasks (default 10)")
     p.add_argument("--mode", choices=MODES, default="hybrid", help="retriever (default hybrid)")
-    p.add_argument("--lead", metavar="UNIT", help="only tasks this unit leads (牵头单位)")
-    p.add_argument("--responsible", metavar="UNIT", help="only tasks this unit is responsible for (责任单位)")
-    p.add_argument("--participating", metavar="UNIT", help="only tasks this unit participates in (参加单位)")
+    add_unit_arguments(p)  # resolved by ingest.lexicon.UnitLexicon, as `tasks` resolves them
     p.add_argument("--chapter", type=int, metavar="N", help="only tasks in chapter N (一 = 1)")
     p.add_argument("--year", type=int, metavar="Y", help="only tasks with a deadline in year Y")
     p.add_argument("--plan", metavar="PLAN_ID", help="only tasks of this plan")
@@ -59,15 +58,10 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from policykg.cli import CliError, emit_json, open_build
-    from search.engine import SearchIndexError
+    from policykg.cli import emit_json, open_build
 
-    build = open_build(args)
-    try:
-        engine = build.search_engine()
-        result = engine.search(args.query, top=args.top, mode=args.mode, filters=filters_from_args(args))
-    except SearchIndexError as exc:
-        raise CliError(str(exc)) from exc
+    build = open_build(args)  # a SearchIndexError is a PolicykgError: the CLI's edge reports it
+    result = build.search_engine().search(args.query, top=args.top, mode=args.mode, filters=filters_from_args(args))
     if args.json:
         emit_json(result.to_json())
     else:

@@ -1,6 +1,6 @@
 """CLI commands for SPARQL: ``sparql``, ``queries``, ``serve`` and ``describe``.
 
-Every query goes through :class:`graph.sparql.SparqlEngine`, so the CLI has the same time limit,
+Every query goes through a :class:`sparql.protocol.SparqlEngine`, so the CLI has the same time limit,
 result cap and refusals as the endpoint: a user who copies a query from the terminal into the
 endpoint (or back) gets the same answer or the same one-line error.
 """
@@ -13,21 +13,17 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from graph.namespaces import PREFIXES
-from graph.queries import get_query, list_queries
-from graph.sparql import (
-    DEFAULT_LIMIT,
-    FORMAT_ALIASES,
-    FORMATS,
-    QueryResult,
-    SparqlEngine,
-    SparqlError,
-    display,
-    scorer_for_build,
-)
+from graph.namespaces import DISPLAY_PREFIXES, PREFIXES, RDF, RDFS, curie, expand_curie
 from graph.textfmt import table
+from sparql.defaults import DEFAULT_LIMIT, DEFAULT_TIMEOUT, DEFAULT_WORKERS
+from sparql.errors import SparqlError
+from sparql.formats import FORMAT_ALIASES, FORMATS, default_format, display
+from sparql.protocol import SparqlEngine, engine_for_build
+from sparql.queries import get_query, list_queries
+from sparql.results import QueryResult
+from sparql.search import scorer_for_build
 
 ONTOLOGY = Path(__file__).resolve().parent.parent / "graph" / "ontology.ttl"
 _FORMAT_CHOICES = sorted({*FORMATS, *FORMAT_ALIASES})
@@ -46,7 +42,7 @@ def register(subparsers: Any) -> None:
         "--format", "-f", default="table", choices=_FORMAT_CHOICES, help="output format (default: table)"
     )
     p.add_argument(
-        "--timeout", type=float, default=None, metavar="S", help="time limit in seconds (default: 10)"
+        "--timeout", type=float, default=None, metavar="S", help=f"time limit in seconds (default: {DEFAULT_TIMEOUT:g})"
     )
     p.add_argument(
         "--limit", type=int, default=None, metavar="N", help=f"row cap (default: {DEFAULT_LIMIT:,})"
@@ -66,12 +62,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7878)
     p.add_argument(
-        "--timeout", type=float, default=None, metavar="S", help="per-query time limit (default: 10)"
+        "--timeout", type=float, default=None, metavar="S", help=f"per-query time limit (default: {DEFAULT_TIMEOUT:g})"
     )
     p.add_argument(
         "--limit", type=int, default=None, metavar="N", help=f"row cap (default: {DEFAULT_LIMIT:,})"
     )
-    p.add_argument("--workers", type=int, default=2, help="query worker processes (default: 2)")
+    p.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                   help=f"query worker processes (default: {DEFAULT_WORKERS})")
     p.add_argument("--verbose", action="store_true", help="log each request")
     p.set_defaults(func=cmd_serve)
 
@@ -84,9 +81,11 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_describe)
 
 
-def _fail(message: str) -> int:
-    print(f"policykg: error: {message}", file=sys.stderr)
-    return 2
+def _fail(message: str) -> NoReturn:
+    """Report through the CLI's one error path (policykg.cli.main prints it and exits 2)."""
+    from policykg.cli import CliError
+
+    raise CliError(message)
 
 
 def resolve_query(arg: str) -> str:
@@ -129,11 +128,10 @@ def _config_value(args: argparse.Namespace, build: Any, name: str, default: Any)
 
 
 def _engine(args: argparse.Namespace, build: Any, workers: int = 1) -> SparqlEngine:
-    from graph.remote import engine_for_build  # a build on a SPARQL server (--store URL) queries it there
-
-    return engine_for_build(  # type: ignore[no-any-return]
+    """The build's engine: embedded, or its SPARQL server for a build made with ``--store URL``."""
+    return engine_for_build(
         build,
-        timeout=_config_value(args, build, "timeout", 10.0),
+        timeout=_config_value(args, build, "timeout", DEFAULT_TIMEOUT),
         limit=_config_value(args, build, "limit", DEFAULT_LIMIT),
         workers=workers,
         scorer=scorer_for_build(build),
@@ -159,7 +157,7 @@ def cmd_sparql(args: argparse.Namespace) -> int:
     build = open_build(args)
     if args.plan:
         try:
-            text = scoped_query(args.query, args.plan, [p["id"] for p in build.manifest["plans"]])
+            text = scoped_query(args.query, args.plan, build.manifest.plan_ids)
         except ValueError as e:
             return _fail(str(e))
     try:
@@ -168,7 +166,7 @@ def cmd_sparql(args: argparse.Namespace) -> int:
     except SparqlError as e:
         return _fail(str(e))
     if fmt != "table" and result.kind not in FORMATS[fmt].kinds:
-        fmt = "turtle" if result.kind == "graph" else "json"
+        fmt = default_format(result.kind)
         print(f"policykg: {args.format} cannot carry this result; writing {fmt}", file=sys.stderr)
     _write(result.serialize(fmt), args.output)
     if result.truncated and fmt != "table":
@@ -203,7 +201,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             build,
             args.host,
             args.port,
-            timeout=_config_value(args, build, "timeout", 10.0),
+            timeout=_config_value(args, build, "timeout", DEFAULT_TIMEOUT),
             limit=_config_value(args, build, "limit", DEFAULT_LIMIT),
             workers=args.workers,
             verbose=args.verbose,
@@ -218,19 +216,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # --- describe -----------------------------------------------------------------------------------
 
 
-def expand(term: str) -> str | None:
-    """A full IRI for ``<iri>``, ``http…`` or a CURIE with a known prefix; None for anything else."""
-    t = term.strip()
-    if t.startswith("<") and t.endswith(">"):
-        return t[1:-1]
-    if t.startswith(("http://", "https://", "urn:")):
-        return t
-    prefix, sep, local = t.partition(":")
-    if sep and prefix in PREFIXES:
-        return PREFIXES[prefix] + local
-    return None
-
-
 def ontology_entry(iri: str) -> dict[str, Any] | None:
     """What the ontology says about ``iri``: types, labels and comments by language, domain, range."""
     from rdflib import Graph, URIRef
@@ -242,33 +227,30 @@ def ontology_entry(iri: str) -> dict[str, Any] | None:
         return None
     entry: dict[str, Any] = {"iri": iri}
     names = {
-        "type": "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
-        "label": "http://www.w3.org/2000/01/rdf-schema#label",
-        "comment": "http://www.w3.org/2000/01/rdf-schema#comment",
-        "domain": "http://www.w3.org/2000/01/rdf-schema#domain",
-        "range": "http://www.w3.org/2000/01/rdf-schema#range",
-        "subClassOf": "http://www.w3.org/2000/01/rdf-schema#subClassOf",
+        "type": RDF.type,
+        "label": RDFS.label,
+        "comment": RDFS.comment,
+        "domain": RDFS.domain,
+        "range": RDFS.range,
+        "subClassOf": RDFS.subClassOf,
     }
     for key, pred in names.items():
         values = []
-        for o in g.objects(node, URIRef(pred)):
+        for o in g.objects(node, pred):
             lang = getattr(o, "language", None)
             values.append(f"{o}@{lang}" if lang else _short(str(o)))
         if values:
             entry[key] = sorted(values)
-    subclasses = sorted(_short(str(s)) for s in g.subjects(URIRef(names["subClassOf"]), node))
+    subclasses = sorted(_short(str(s)) for s in g.subjects(RDFS.subClassOf, node))
     if subclasses:
         entry["subClasses"] = subclasses
     return entry
 
 
 def _short(iri: str) -> str:
-    for p, ns in PREFIXES.items():
-        if iri.startswith(ns):
-            return f"{p}:{iri[len(ns) :]}"
-    if iri.startswith("http://www.w3.org/2002/07/owl#"):
-        return "owl:" + iri.rsplit("#", 1)[1]
-    return iri
+    """A CURIE for an ontology term (``owl:`` included), else the IRI as it is."""
+    short = curie(iri, DISPLAY_PREFIXES)
+    return iri if short == f"<{iri}>" else short
 
 
 def _literal(text: str) -> str:
@@ -278,7 +260,7 @@ def _literal(text: str) -> str:
 def cmd_describe(args: argparse.Namespace) -> int:
     from policykg.cli import open_build
 
-    iri = expand(args.term)
+    iri = expand_curie(args.term)
     entry = ontology_entry(iri) if iri else None
     build = open_build(args)
     try:

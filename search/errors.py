@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ingest.errors import PolicykgError
 
-class SearchIndexError(RuntimeError):
+
+class SearchIndexError(PolicykgError, RuntimeError):
     """The search index cannot be used as asked; the message says what to do."""
 
 

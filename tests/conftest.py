@@ -47,19 +47,23 @@ def bishan(unit_table) -> Plan:
     return read_plan(PLAN_FILE, unit_table)
 
 
-def copy_data(target: Path) -> Path:
-    """A private data folder with the plan and the editable tables, as a user's checkout has."""
+def copy_data(target: Path, *, reports: bool = False) -> Path:
+    """A private data folder with the plan and the editable tables, as a user's checkout has;
+    with ``reports``, the annual reports of data/reports too."""
     (target / "plans").mkdir(parents=True)
     shutil.copy(PLAN_FILE, target / "plans" / PLAN_FILE.name)
     for name in ("units.toml", "thesaurus.toml", "terms.txt"):
         if (DATA / name).exists():
             shutil.copy(DATA / name, target / name)
+    if reports:
+        shutil.copytree(DATA / "reports", target / "reports")
     return target
 
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_data(tmp_path_factory.mktemp("data"))
+    """The session's data folder: the Bishan plan and the Bishan annual reports (2022, 2023)."""
+    return copy_data(tmp_path_factory.mktemp("data"), reports=True)
 
 
 @pytest.fixture(scope="session")

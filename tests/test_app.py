@@ -26,6 +26,7 @@ from streamlit.testing.v1 import AppTest
 from ingest.records import ROLES
 from policykg.build import Build
 from policykg.config import Config
+from policykg.manifest import read_manifest
 from tests.conftest import copy_data
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,15 +92,14 @@ def linked_tasks(df: Any, column: str = "任务") -> set[int]:
 def test_first_open_builds_then_serves(first_open: tuple[AppTest, float], app_data: Path) -> None:
     at, seconds = first_open
     assert not at.exception, [e.value for e in at.exception]
-    manifest = json.loads((app_data / "build" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["counts"]["tasks"] == 74
+    assert read_manifest(app_data / "build").counts.tasks == 74
     assert (app_data / "build" / "search" / "manifest.json").exists(), "the app's build includes the search index"
     assert at.title[0].value == "法治政府建设任务图谱"  # the overview is the default page
     assert not at.progress, "the progress bar is removed once the build is done"
     print(f"\nfirst open with build: {seconds:.1f} s")
 
 
-@pytest.mark.parametrize("page", ["overview", "search", "task", "unit", "network", "deadlines", "sparql"])
+@pytest.mark.parametrize("page", ["overview", "search", "task", "unit", "network", "deadlines", "parent", "sparql"])
 def test_every_page_runs_without_error(build: Build, page: str) -> None:
     at = open_page(page)
     assert not at.error, [e.value for e in at.error]
@@ -196,7 +196,7 @@ def test_network_page_views(build: Build) -> None:
 
 
 def test_network_graphml_download_is_the_graph_on_screen(build: Build) -> None:
-    from graph.network import co_assignment_graph
+    from analysis.network import co_assignment_graph
     from policykg.app_pages import common
 
     key = common.build_key(build.config)
@@ -218,6 +218,51 @@ def test_deadlines_page_marks_overdue_against_the_reference_date(build: Build) -
     assert len(at.dataframe[0].value) == len(deadlines)
 
 
+# --- 上级对照 ------------------------------------------------------------------------------------------
+
+
+def test_parent_page_without_a_parent_says_where_to_put_one(build: Build) -> None:
+    at = open_page("parent")
+    assert any("parents" in i.value for i in at.info)
+
+
+def test_parent_page_shows_measures_carriers_and_local_additions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A data folder with a parent plan: the build aligns the plan to it and the page shows that."""
+    import shutil
+
+    from policykg.build import build as make_build
+    from policykg.parents import stored_parents
+
+    data = copy_data(tmp_path / "data")
+    source = ROOT / "data" / "parents" / "chongqing-fazhi-zhengfu-2021-2025-extract.txt"
+    (data / "parents").mkdir()
+    shutil.copy(source, data / "parents" / source.name)
+    make_build(Config(data_dir=data))
+    monkeypatch.setenv("POLICYKG_DATA", str(data))
+    b = Build(data / "build", Config(data_dir=data))
+    [summary] = b.manifest.alignments
+
+    at = open_page("parent")
+    assert at.query_params.get("parent") is None  # the automatic parent is the default, not in the URL
+    assert "（自动识别）" in at.selectbox[1].format_func(at.selectbox[1].value)
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["未承接"]) == summary.not_carried
+    assert int(metrics["本级新增任务"]) == summary.local
+    assert len(at.dataframe[0].value) == b.manifest.parents[0].measures
+    assert len(at.dataframe[1].value) == summary.local
+
+    at.selectbox[2].set_value("not_carried").run()  # the filter goes into the URL ...
+    assert at.query_params["status"] == "not_carried"
+    at = open_page("parent", status="not_carried")  # ... and a link with it opens the same view
+    measures = at.dataframe[0].value
+    assert set(measures["状态"]) == {"未承接"}
+    [parent] = stored_parents(b)
+    stored = json.loads((b.path / summary.record).read_text(encoding="utf-8"))
+    assert list(measures["措施"]) == [parent.tasks[p - 1].label for p in stored["not_carried"]]
+
+
 # --- SPARQL --------------------------------------------------------------------------------------------
 
 
@@ -233,7 +278,7 @@ def test_sparql_canned_query_shows_its_rows(build: Build) -> None:
 
 
 def test_sparql_gallery_loads_the_query_text(build: Build) -> None:
-    from graph.queries import get_query
+    from sparql.queries import get_query
 
     at = open_page("sparql")
     at.selectbox(key="q_name").set_value("units-by-type")

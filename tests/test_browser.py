@@ -44,8 +44,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
 def data_with_markup(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real plan, with HTML and markdown put into the text of task 74, built once."""
-    data = copy_data(tmp_path_factory.mktemp("browserdata"))
+    """The real plan, with HTML and markdown put into the text of task 74, and the annual reports, built once."""
+    data = copy_data(tmp_path_factory.mktemp("browserdata"), reports=True)
     plan = data / "plans" / PLAN_FILE.name
     text = plan.read_text(encoding="utf-8")
     anchor = "74．加强中国特色社会主义法治"
@@ -112,6 +112,7 @@ PAGES = [
     ("unit", "/unit?name=" + quote("区司法局"), '[data-testid="stTab"]', 1.0),
     ("network", "/network", "canvas", 4.0),
     ("deadlines", "/deadlines?unit=" + quote("区司法局"), '[data-testid="stVegaLiteChart"]', 1.5),
+    ("progress", "/progress?task=40&year=2022", '[data-testid="stVegaLiteChart"]', 1.5),
     ("sparql", "/sparql?query=units-by-type", '[data-testid="stVegaLiteChart"]', 1.5),
 ]
 

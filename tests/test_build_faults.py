@@ -6,7 +6,6 @@ with a message that says how to rebuild; two builds at once must not interleave.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -18,6 +17,7 @@ import pytest
 
 from policykg.build import Build, BuildError
 from policykg.config import Config
+from policykg.manifest import read_manifest
 from tests.conftest import PLAN_FILE, copy_data
 
 pytestmark = pytest.mark.slow
@@ -69,7 +69,7 @@ def snapshot(data: Path) -> tuple[str, dict[str, int], list[int]]:
     build = Build.open(Config(data_dir=data), auto_build=False)
     hits = build.search_engine().search("川渝协同", top=3).hits
     rows = list(build.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?t a pk:Task }"))
-    assert int(rows[0][0].value) == build.counts["tasks"]
+    assert int(rows[0][0].value) == build.counts.tasks
     return os.readlink(data / "build"), build.counts, sorted(h.position for h in hits)
 
 
@@ -87,7 +87,7 @@ def test_after_kills_the_next_build_completes(data):
     proc = cli(data, "build")
     assert proc.wait(timeout=600) == 0, proc.stderr.read() if proc.stderr else ""
     build = Build.open(Config(data_dir=data), auto_build=False)
-    assert build.is_current() and build.counts["plans"] == len(list((data / "plans").glob("*.txt")))
+    assert build.is_current() and build.counts.plans == len(list((data / "plans").glob("*.txt")))
     build.check_files(deep=True)
 
 
@@ -96,9 +96,9 @@ def test_two_builds_at_once_do_not_interleave(data):
     first, second = cli(data, "build"), cli(data, "build")
     assert first.wait(timeout=600) == 0 and second.wait(timeout=600) == 0
     versions = sorted(p for p in (data / ".builds").iterdir() if p.is_dir() and not p.name.endswith(".partial"))
-    manifests = [json.loads((v / "manifest.json").read_text()) for v in versions if (v / "manifest.json").exists()]
+    manifests = [read_manifest(v) for v in versions if (v / "manifest.json").exists()]
     expected = len(list((data / "plans").glob("*.txt")))
-    assert [m["counts"]["plans"] for m in manifests[-2:]] == [expected, expected]
+    assert [m.counts.plans for m in manifests[-2:]] == [expected, expected]
     build = Build.open(Config(data_dir=data), auto_build=False)
     build.check_files(deep=True)
 

@@ -15,13 +15,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from graph.queries import list_queries
 from policykg.server import make_server
+from sparql.queries import list_queries
 
 pytestmark = pytest.mark.slow
 
@@ -57,16 +58,16 @@ def family_rss_kib() -> int:
     return total
 
 
-def post(url: str, query: str) -> tuple[int, dict[str, Any] | None, dict[str, str]]:
+def post(url: str, query: str) -> tuple[int, dict[str, Any] | None, Message]:
     data = urllib.parse.urlencode({"query": query}).encode()
     req = urllib.request.Request(url + "/sparql", data=data,
                                  headers={"Accept": "application/sparql-results+json"})
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
-            return resp.status, json.loads(resp.read()), dict(resp.headers)
+            return resp.status, json.loads(resp.read()), resp.headers
     except urllib.error.HTTPError as exc:
         exc.read()
-        return exc.code, None, dict(exc.headers)
+        return exc.code, None, exc.headers
 
 
 def test_twenty_clients_for_a_minute(built):

@@ -49,7 +49,7 @@ def test_counts_in_the_store(graph_build):
 def test_the_store_survives_a_reopen(graph_build):
     # a fresh handle on the same directory, as a second process would open it
     again = GraphStore.open(graph_build.store.path)
-    assert len(again) == graph_build.counts["triples"] > 1500
+    assert len(again) == graph_build.counts.triples > 1500
     assert scalar(again, "SELECT (COUNT(*) AS ?n) WHERE { ?t a pk:Task }") == 74
 
 
@@ -119,7 +119,7 @@ def test_networkx_has_the_same_nodes_and_edges(bishan):
 def test_rdf_exports_parse_back(graph_build, fmt, parse_as):
     data = export(graph_build.store, graph_build.networkx(), fmt)
     g = Graph().parse(data=data.decode("utf-8"), format=parse_as)
-    assert len(g) == graph_build.counts["triples"]
+    assert len(g) == graph_build.counts.triples
     if fmt == "jsonld":
         assert "@context" in json.loads(data)
 

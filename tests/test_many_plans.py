@@ -19,9 +19,9 @@ import pyoxigraph as ox
 import pytest
 
 from graph import namespaces as ns
-from graph.sparql import query_store
 from policykg.build import Build, BuildInfo, build
 from policykg.config import DEFAULT_MODEL, Config
+from sparql.run import query_store
 from tests.conftest import PLAN_FILE, ROOT, copy_data
 
 BISHAN = "chongqing-bishan-2021-2025"
@@ -65,7 +65,7 @@ def triples(b: Build) -> set[ox.Triple]:
 
 def records(b: Build) -> list[dict[str, object]]:
     """Every plan's record as the build stores it (one file per plan)."""
-    return [json.loads((b.path / e["record"]).read_text(encoding="utf-8")) for e in b.manifest["plans"]]
+    return [json.loads((b.path / e.record).read_text(encoding="utf-8")) for e in b.manifest.plans]
 
 
 def full_build_of(plans: Path, tmp: Path, *, with_search: bool) -> Build:
@@ -74,7 +74,7 @@ def full_build_of(plans: Path, tmp: Path, *, with_search: bool) -> Build:
     shutil.copytree(plans.parent, data, ignore=shutil.ignore_patterns("build", ".build*", ".builds"))
     config = Config(data_dir=data, build_dir=tmp / "full-build")
     info = build(config, with_search=with_search)
-    assert info.manifest["incremental"]["mode"] == "full"
+    assert info.manifest.incremental.mode == "full"
     return Build.open(config, auto_build=False)
 
 
@@ -88,7 +88,7 @@ def two(tmp_path_factory: pytest.TempPathFactory) -> Build:
 
 def test_every_plan_has_its_own_id_and_iris(two: Build) -> None:
     assert [p.id for p in two.plans] == [BISHAN, YONGCHUAN]
-    assert two.counts["plans"] == 2 and two.counts["tasks"] == 148
+    assert two.counts.plans == 2 and two.counts.tasks == 148
     for plan_id in (BISHAN, YONGCHUAN):
         n = query_store(two.store.ox, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?t pk:inPlan <{ns.plan_iri(plan_id)}> ; a pk:Task }}")
         assert int(n.rows[0][0].value) == 74  # type: ignore[union-attr]
@@ -151,25 +151,25 @@ def test_adding_a_plan_parses_and_embeds_only_that_plan(tmp_path: Path) -> None:
     data = make_data(tmp_path / "inc")
     config = Config(data_dir=data, build_dir=data / "build")
     first = build(config)
-    assert first.manifest["incremental"]["mode"] == "full"
-    assert first.manifest["incremental"]["embedded_texts"] == len(_texts(PLAN_FILE, config))
+    assert first.manifest.incremental.mode == "full"
+    assert first.manifest.incremental.embedded_texts == len(_texts(PLAN_FILE, config))
 
     new_file = data / "plans" / "chongqing-yongchuan-2021-2025-draft.txt"
     new_file.write_text(yongchuan_text(), encoding="utf-8")
     events: list[str] = []
     second = build(config, progress=lambda stage, _f: events.append(stage))
-    inc = second.manifest["incremental"]
-    assert inc["mode"] == "incremental"
-    assert inc["parsed"] == [new_file.name]
+    inc = second.manifest.incremental
+    assert inc.mode == "incremental"
+    assert inc.parsed == [new_file.name]
     assert [e for e in events if e.startswith("parse ")] == [f"parse {new_file.name}"]
-    assert inc["added"] == [YONGCHUAN] and inc["removed"] == []
+    assert inc.added == [YONGCHUAN] and inc.removed == []
     new_texts = _texts(new_file, config) - _texts(PLAN_FILE, config)
     assert 0 < len(new_texts) < len(_texts(PLAN_FILE, config))
-    assert inc["embedded_texts"] == len(new_texts)
+    assert inc.embedded_texts == len(new_texts)
 
-    assert inc["search"] == "incremental"  # the Bishan part of the index was carried over, not rebuilt
-    bishan_entry = second.manifest["plans"][0]
-    assert (data / "build" / bishan_entry["record"]).stat().st_nlink >= 2  # a hard link, not a rewrite
+    assert inc.search == "incremental"  # the Bishan part of the index was carried over, not rebuilt
+    bishan_entry = second.manifest.plans[0]
+    assert (data / "build" / bishan_entry.record).stat().st_nlink >= 2  # a hard link, not a rewrite
 
     after = Build.open(config, auto_build=False)
     full = full_build_of(data / "plans", tmp_path, with_search=True)
@@ -210,10 +210,10 @@ def test_changing_or_removing_a_plan_equals_a_full_build(tmp_path: Path, change:
     else:
         yong.unlink()  # the 永川 units go; the kinds they share with 璧山 stay
     info: BuildInfo = build(config)
-    inc = info.manifest["incremental"]
-    assert inc["mode"] == "incremental"
-    assert inc["parsed"] == ([yong.name] if change == "edit" else [])
-    assert inc["search"] == search_mode
+    inc = info.manifest.incremental
+    assert inc.mode == "incremental"
+    assert inc.parsed == ([yong.name] if change == "edit" else [])
+    assert inc.search == search_mode
     update = json.loads((data / "build" / "search" / "manifest.json").read_text(encoding="utf-8"))["update"]
     if change == "edit":
         assert "区司法行政局" in update["changed_words"]
@@ -260,7 +260,7 @@ def test_the_cache_drops_old_entries_no_kept_build_uses(tmp_path: Path) -> None:
     import os
     import time
 
-    from policykg.build import CACHE_DAYS, BuildCache
+    from policykg.cache import CACHE_DAYS, BuildCache
 
     data = make_data(tmp_path / "prune", "yongchuan")
     config = Config(data_dir=data, build_dir=data / "build")
@@ -277,12 +277,12 @@ def test_the_cache_drops_old_entries_no_kept_build_uses(tmp_path: Path) -> None:
         os.utime(path, (old, old))
     yong.write_text(yongchuan_text().replace("全方位", "全方略"), encoding="utf-8")
     build(config, with_search=False)
-    kept = {e["key"] for e in Build.open(config, auto_build=False).manifest["plans"]}
+    kept = {e.key for e in Build.open(config, auto_build=False).manifest.plans}
     left = {p.stem for p in cache.records.iterdir()}
     # the first two versions are used by no kept build and old: gone; the third is in the previous build
     assert kept <= left and len(left) == 3
     assert len(list(cache.triples.iterdir())) == 3
-    assert Build.open(config, auto_build=False).counts["tasks"] == 148
+    assert Build.open(config, auto_build=False).counts.tasks == 148
 
 
 def test_editing_the_term_list_makes_the_build_stale_and_reindexes_search(tmp_path: Path) -> None:
@@ -294,5 +294,5 @@ def test_editing_the_term_list_makes_the_build_stale_and_reindexes_search(tmp_pa
         f.write("\n法治体检\n")
     assert not Build.open(config, auto_build=False).is_current()
     info = build(config)
-    assert info.manifest["incremental"]["search"] == "full"  # the old index's words no longer hold
+    assert info.manifest.incremental.search == "full"  # the old index's words no longer hold
     assert "法治体检" in (data / "build" / "search" / "userdict.txt").read_text(encoding="utf-8").split()

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from email.message import Message
 from typing import Any
 
 import pyoxigraph as ox
@@ -20,9 +21,13 @@ import pytest
 from rdflib import Graph
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
-from graph.queries import list_queries
-from graph.sparql import SparqlEngine, scorer_for_build
 from policykg.server import SparqlServer, make_server
+from sparql.engine import EmbeddedSparqlEngine
+from sparql.errors import QueryRefused
+from sparql.protocol import SparqlEngine
+from sparql.queries import list_queries
+from sparql.remote import RemoteSparqlEngine, RemoteStore
+from sparql.search import scorer_for_build
 
 pytestmark = pytest.mark.slow
 
@@ -44,8 +49,8 @@ def server(built: Any) -> Iterator[SparqlServer]:
 
 
 @pytest.fixture(scope="module")
-def library(built: Any) -> Iterator[SparqlEngine]:
-    with SparqlEngine(built.store.path, limit=500, scorer=scorer_for_build(built)) as e:
+def library(built: Any) -> Iterator[EmbeddedSparqlEngine]:
+    with EmbeddedSparqlEngine(built.store.path, limit=500, scorer=scorer_for_build(built)) as e:
         yield e
 
 
@@ -56,17 +61,19 @@ def http(
     data: bytes | None = None,
     headers: dict[str, str] | None = None,
     method: str | None = None,
-) -> tuple[int, dict[str, str], bytes]:
+) -> tuple[int, Message, bytes]:
     req = urllib.request.Request(server.url + path, data=data, headers=headers or {}, method=method)
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, dict(resp.headers), resp.read()
+            return resp.status, resp.headers, resp.read()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+        return e.code, e.headers, e.read()
 
 
-def get(server: SparqlServer, query: str, **params: str) -> tuple[int, dict[str, str], bytes]:
+def get(server: SparqlServer, query: str, **params: str) -> tuple[int, Message, bytes]:
     headers = {"Accept": params.pop("accept")} if "accept" in params else {}
+    if "origin" in params:
+        headers["Origin"] = params.pop("origin")
     qs = urllib.parse.urlencode({"query": query, **params})
     return http(server, f"/sparql?{qs}", headers=headers)
 
@@ -76,7 +83,7 @@ def json_rows(body: bytes) -> list[dict[str, Any]]:
     return [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]]
 
 
-def library_rows(library: SparqlEngine, text: str) -> list[dict[str, Any]]:
+def library_rows(library: EmbeddedSparqlEngine, text: str) -> list[dict[str, Any]]:
     r = library.query(text)
     return [{v: c.value for v, c in zip(r.variables, row, strict=True) if c is not None} for row in r.rows]
 
@@ -86,7 +93,7 @@ def library_rows(library: SparqlEngine, text: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("name", [q.name for q in list_queries()])
 def test_canned_query_same_through_endpoint_and_library(
-    name: str, server: SparqlServer, library: SparqlEngine
+    name: str, server: SparqlServer, library: EmbeddedSparqlEngine
 ) -> None:
     q = next(q for q in list_queries() if q.name == name)
     if q.form in ("CONSTRUCT", "DESCRIBE"):
@@ -111,7 +118,7 @@ def test_canned_query_same_through_endpoint_and_library(
     assert [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]] == expected  # type: ignore[index]
 
 
-def test_sparqlwrapper_get_xml_csv_and_turtle(server: SparqlServer, library: SparqlEngine) -> None:
+def test_sparqlwrapper_get_xml_csv_and_turtle(server: SparqlServer, library: EmbeddedSparqlEngine) -> None:
     text = "SELECT ?unit ?label WHERE { ?unit pk:leads ?t ; rdfs:label ?label } GROUP BY ?unit ?label ORDER BY ?label"
     expected = library_rows(library, text)
     client = SPARQLWrapper(server.url + "/sparql")
@@ -147,10 +154,13 @@ def test_content_negotiation(server: SparqlServer, accept: str | None, fmt: str 
     params = {"accept": accept} if accept else {}
     if fmt:
         params["format"] = fmt
-    status, headers, body = get(server, "SELECT ?t WHERE { ?t a pk:Task } ORDER BY ?t LIMIT 3", **params)
+    # a browser page on another origin (YASGUI, a notebook) sends Origin and must be let in
+    status, headers, body = get(server, "SELECT ?t WHERE { ?t a pk:Task } ORDER BY ?t LIMIT 3",
+                                origin="http://example.org", **params)
     assert status == 200 and headers["Content-Type"].startswith(ctype)
     assert body.count(b"/task/") == 3
     assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "X-PolicyKG-Rows" in headers["Access-Control-Expose-Headers"]
 
 
 def test_graph_results_negotiate_rdf_formats(server: SparqlServer) -> None:
@@ -173,7 +183,7 @@ def test_cors_preflight(server: SparqlServer) -> None:
         method="OPTIONS",
         headers={"Origin": "http://example.org", "Access-Control-Request-Method": "POST"},
     )
-    assert status == 204
+    assert status == 200
     assert headers["Access-Control-Allow-Origin"] == "*"
     assert "POST" in headers["Access-Control-Allow-Methods"]
     assert "Content-Type" in headers["Access-Control-Allow-Headers"]
@@ -198,7 +208,7 @@ def test_cors_preflight(server: SparqlServer) -> None:
     ],
 )
 def test_writes_and_outside_access_are_refused(
-    server: SparqlServer, library: SparqlEngine, how: str, payload: str, ctype: str | None
+    server: SparqlServer, library: EmbeddedSparqlEngine, how: str, payload: str, ctype: str | None
 ) -> None:
     before = len(library.query("SELECT * WHERE { ?s ?p ?o }", limit=100_000))
     status, headers, body = http(
@@ -292,3 +302,45 @@ def test_index_and_canned_query_listing(server: SparqlServer) -> None:
         q.text for q in list_queries() if q.name == "unit-workload"
     )
     assert http(server, "/queries/no-such")[0] == 404
+
+
+def test_deeply_nested_query_answers_400_and_the_workers_keep_answering(server: SparqlServer) -> None:
+    """5,000 nested groups (or sub-SELECTs) overflow Oxigraph's parser stack: refused up front, no worker dies."""
+    pids = sorted(w.proc.pid for w in server.engine._pool._workers)  # type: ignore[attr-defined]
+    groups = "SELECT * WHERE " + "{" * 5000 + " ?s ?p ?o " + "}" * 5000
+    subselects = "SELECT * WHERE { " + "{ SELECT * WHERE " * 3000 + "{ ?s ?p ?o }" + " }" * 3000 + " }"
+    for query in (groups, subselects):
+        status, headers, body = http(server, "/sparql", data=query.encode(),
+                                     headers={"Content-Type": "application/sparql-query"})
+        assert status == 400 and headers["Content-Type"].startswith("text/plain")
+        assert b"levels deep" in body and body.count(b"\n") == 1
+    assert get(server, "ASK { ?t a pk:Task }")[0] == 200
+    assert sorted(w.proc.pid for w in server.engine._pool._workers) == pids  # type: ignore[attr-defined]
+
+
+def test_head_answers_headers_only(server: SparqlServer) -> None:
+    qs = urllib.parse.urlencode({"query": "SELECT ?t WHERE { ?t a pk:Task } LIMIT 2"})
+    status, headers, body = http(server, f"/sparql?{qs}", method="HEAD")
+    assert status == 200 and body == b"" and int(headers["Content-Length"]) > 0
+    assert headers["X-PolicyKG-Rows"] == "2"
+
+
+def test_remote_engine_over_the_endpoint_answers_like_the_embedded_one(
+    server: SparqlServer, library: EmbeddedSparqlEngine
+) -> None:
+    """The SparqlEngine protocol: the remote engine, pointed at this endpoint over HTTP, is a drop-in."""
+    remote = RemoteSparqlEngine(RemoteStore(server.url + "/sparql", "urn:policykg:test"), limit=500)
+    assert isinstance(remote, SparqlEngine) and isinstance(library, SparqlEngine)
+    with remote:
+        remote.warm_up()
+        for q in list_queries():
+            if "search" in q.requires:
+                continue
+            ours, theirs = library.query(q.text), remote.query(q.text)
+            assert theirs.kind == ours.kind, q.name
+            if ours.kind == "graph":
+                assert set(theirs.triples) == set(ours.triples), q.name
+            else:
+                assert (theirs.variables, theirs.rows) == (ours.variables, ours.rows), q.name
+        with pytest.raises(QueryRefused):
+            remote.query("DROP ALL")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from graph.queries import list_queries
+from sparql.queries import list_queries
 
 pytestmark = pytest.mark.slow
 

@@ -18,21 +18,15 @@ import pyoxigraph as ox
 import pytest
 
 from graph.namespaces import PREFIXES
-from graph.sparql import (
-    FORMATS,
-    EngineBusy,
-    QueryPool,
-    QueryRefused,
-    QuerySyntaxError,
-    QueryTimeout,
-    QueryTooLarge,
-    SparqlEngine,
-    SparqlError,
-    check_query,
-    compute_scores,
-    run_query,
-    search_calls,
-)
+from sparql.defaults import MAX_NESTING
+from sparql.engine import EmbeddedSparqlEngine
+from sparql.errors import EngineBusy, QueryRefused, QuerySyntaxError, QueryTimeout, QueryTooLarge, SparqlError
+from sparql.formats import FORMATS
+from sparql.guard import check_query, lex, nesting
+from sparql.queries import list_queries
+from sparql.run import run_query
+from sparql.search import compute_scores, search_calls
+from sparql.workers import QueryPool
 
 PLAN = "https://w3id.org/policykg/id/test-2021-2025"
 FIXTURE = f"""
@@ -76,7 +70,7 @@ def store(store_dir: Path) -> ox.Store:
 
 @pytest.fixture(scope="module")
 def engine(store_dir: Path):
-    with SparqlEngine(store_dir, timeout=5, limit=50, workers=2) as e:
+    with EmbeddedSparqlEngine(store_dir, timeout=5, limit=50, workers=2) as e:
         e.warm_up()
         yield e
 
@@ -145,7 +139,7 @@ def test_read_only_is_enforced_by_the_store_itself(store_dir: Path) -> None:
 # --- running ---------------------------------------------------------------------------------------
 
 
-def test_select_through_worker_equals_in_process(engine: SparqlEngine, store: ox.Store) -> None:
+def test_select_through_worker_equals_in_process(engine: EmbeddedSparqlEngine, store: ox.Store) -> None:
     q = "SELECT ?task ?label WHERE { ?u rdfs:label ?label ; pk:leads ?task } ORDER BY ?task"
     a, b = engine.query(q), run_query(store, q)
     assert a.variables == b.variables == ["task", "label"]
@@ -153,18 +147,18 @@ def test_select_through_worker_equals_in_process(engine: SparqlEngine, store: ox
     assert [r["task"].rsplit("/", 1)[1] for r in a.records()] == ["1", "2"]
 
 
-def test_syntax_error_is_one_line(engine: SparqlEngine) -> None:
+def test_syntax_error_is_one_line(engine: EmbeddedSparqlEngine) -> None:
     with pytest.raises(QuerySyntaxError) as err:
         engine.query("SELECT ?x WHERE { ?x pk:text }")
     assert "\n" not in str(err.value) and "syntax error" in str(err.value)
 
 
-def test_unknown_prefix_is_a_syntax_error(engine: SparqlEngine) -> None:
+def test_unknown_prefix_is_a_syntax_error(engine: EmbeddedSparqlEngine) -> None:
     with pytest.raises(QuerySyntaxError, match="nope"):
         engine.query("SELECT * WHERE { ?x nope:p ?y }")
 
 
-def test_result_cap_marks_truncation(engine: SparqlEngine) -> None:
+def test_result_cap_marks_truncation(engine: EmbeddedSparqlEngine) -> None:
     r = engine.query("SELECT * WHERE { ?s ?p ?o }")
     assert len(r) == 50 and r.truncated and "50" in r.note
     r = engine.query("SELECT * WHERE { ?s ?p ?o }", limit=5000)
@@ -174,7 +168,7 @@ def test_result_cap_marks_truncation(engine: SparqlEngine) -> None:
 
 
 def test_timeout_kills_the_worker_and_the_pool_recovers(store_dir: Path) -> None:
-    with SparqlEngine(store_dir, timeout=1.0, workers=1) as e:
+    with EmbeddedSparqlEngine(store_dir, timeout=1.0, workers=1) as e:
         e.warm_up()
         t0 = time.perf_counter()
         with pytest.raises(QueryTimeout, match="1 s"):
@@ -184,7 +178,7 @@ def test_timeout_kills_the_worker_and_the_pool_recovers(store_dir: Path) -> None
         assert e.query("ASK { ?s a pk:Task }", timeout=30).boolean is True
 
 
-def test_runaway_does_not_block_a_second_worker(engine: SparqlEngine) -> None:
+def test_runaway_does_not_block_a_second_worker(engine: EmbeddedSparqlEngine) -> None:
     outcome: dict[str, object] = {}
 
     def slow() -> None:
@@ -261,7 +255,7 @@ def test_search_score_and_rank_bind_only_top_hits(store: ox.Store) -> None:
     ]
 
 
-def test_search_without_an_index_is_a_clear_error(engine: SparqlEngine) -> None:
+def test_search_without_an_index_is_a_clear_error(engine: EmbeddedSparqlEngine) -> None:
     with pytest.raises(SparqlError, match="no search index"):
         engine.query('SELECT * WHERE { ?t a pk:Task BIND(pk:searchScore(?t, "x") AS ?s) }')
 
@@ -327,10 +321,10 @@ def test_table_lines_up_chinese(store: ox.Store) -> None:
 def test_workers_outlive_the_thread_that_started_them(store_dir: Path) -> None:
     """PR_SET_PDEATHSIG fires when the *thread* that started the worker exits; a server starts and
     restarts workers from short-lived request threads, so those workers must survive them."""
-    box: dict[str, SparqlEngine] = {}
+    box: dict[str, EmbeddedSparqlEngine] = {}
 
     def start() -> None:
-        e = SparqlEngine(store_dir, workers=1)
+        e = EmbeddedSparqlEngine(store_dir, workers=1)
         e.warm_up()  # the worker has set its death signal before this thread ends
         box["e"] = e
 
@@ -354,3 +348,35 @@ def test_workers_outlive_the_thread_that_started_them(store_dir: Path) -> None:
         assert engine.query("ASK { ?s a pk:Task }", timeout=30).boolean is True
     finally:
         engine.close()
+
+
+# --- deep nesting: refused before it reaches (and crashes) the parser --------------------------------
+
+NESTED = {
+    "groups": lambda n: "SELECT * WHERE " + "{" * n + " ?s ?p ?o " + "}" * n,
+    "sub-selects": lambda n: "SELECT * WHERE { " + "{ SELECT * WHERE " * n + "{ ?s ?p ?o }" + " }" * n + " }",
+    "blank nodes": lambda n: "SELECT * WHERE { ?s <urn:p> " + "[ <urn:p> " * n + "?o" + " ]" * n + " }",
+    "collections": lambda n: "SELECT * WHERE { ?s <urn:p> " + "(" * n + "1" + ")" * n + " }",
+    "negations": lambda n: "SELECT * WHERE { BIND(" + "!" * n + "true AS ?x) }",
+}
+
+
+@pytest.mark.parametrize("form", NESTED)
+def test_deep_nesting_is_refused_with_a_reason(form: str) -> None:
+    with pytest.raises(QuerySyntaxError, match=r"nests 6\d levels deep.*the limit is 64"):
+        check_query(NESTED[form](MAX_NESTING + 1))
+    check_query(NESTED[form](MAX_NESTING - 4))  # near the limit is allowed
+
+
+def test_nesting_counts_syntax_not_strings_or_comments() -> None:
+    check_query('SELECT * WHERE { ?s ?p "' + "{" * 500 + '" } # ' + "(" * 500)
+    assert max(nesting(lex(q.text)[0]) for q in list_queries()) <= 8  # what MAX_NESTING's docstring says
+
+
+def test_deeply_nested_query_does_not_kill_a_worker(engine: EmbeddedSparqlEngine) -> None:
+    """5,000 nested groups overflow Oxigraph's parser stack (a segfault in the worker) unless refused."""
+    before = sorted(w.proc.pid for w in engine._pool._workers)
+    with pytest.raises(QuerySyntaxError, match="nests 5,000 levels"):
+        engine.query(NESTED["groups"](5000))
+    assert engine.query("ASK { ?s a pk:Task }").boolean is True
+    assert sorted(w.proc.pid for w in engine._pool._workers) == before

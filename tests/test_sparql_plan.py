@@ -24,8 +24,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.sparql.operators import register_custom_function, unregister_custom_function
 
 from graph.namespaces import PK, sparql_prologue
-from graph.queries import CannedQuery, get_query, list_queries
-from graph.sparql import QueryResult, SparqlEngine, compute_scores, scorer_for_build
+from sparql.engine import EmbeddedSparqlEngine
+from sparql.queries import CannedQuery, get_query, list_queries
+from sparql.results import QueryResult
+from sparql.search import compute_scores, scorer_for_build
 
 pytestmark = pytest.mark.slow
 
@@ -102,13 +104,13 @@ def plan_text(plan_file: Path) -> TextPlan:
 
 
 @pytest.fixture(scope="module")
-def engine(built: Any) -> Iterator[SparqlEngine]:
-    with SparqlEngine(built.store.path, workers=1, scorer=scorer_for_build(built)) as e:
+def engine(built: Any) -> Iterator[EmbeddedSparqlEngine]:
+    with EmbeddedSparqlEngine(built.store.path, workers=1, scorer=scorer_for_build(built)) as e:
         yield e
 
 
 @pytest.fixture(scope="module")
-def results(engine: SparqlEngine) -> dict[str, QueryResult]:
+def results(engine: EmbeddedSparqlEngine) -> dict[str, QueryResult]:
     return {q.name: engine.query(q.text) for q in list_queries()}
 
 
@@ -117,7 +119,7 @@ def rows(results: dict[str, QueryResult], name: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def names(engine: SparqlEngine) -> dict[str, set[str]]:
+def names(engine: EmbeddedSparqlEngine) -> dict[str, set[str]]:
     """Each unit IRI -> every name it goes by (label and aliases), read from the graph."""
     out: dict[str, set[str]] = {}
     r = engine.query(
@@ -152,7 +154,11 @@ def test_at_least_twelve_documented_canned_queries() -> None:
 
 
 def test_every_canned_query_answers_on_the_plan(results: dict[str, QueryResult]) -> None:
+    needs_more = {q.name for q in list_queries() if "alignment" in q.requires}  # tests/test_align.py
     for name, r in results.items():
+        if name in needs_more:
+            assert len(r) == 0, f"{name} answers without the data it needs"
+            continue
         assert len(r) > 0, f"{name} returned nothing on the Bishan plan"
         assert not r.truncated
 
@@ -298,7 +304,7 @@ def test_targets_match_the_text(results: dict[str, QueryResult], plan_text: Text
 
 
 def test_unit_types_and_collectives_are_consistent_with_the_text(
-    results: dict[str, QueryResult], plan_text: TextPlan, names: dict[str, set[str]], engine: SparqlEngine
+    results: dict[str, QueryResult], plan_text: TextPlan, names: dict[str, set[str]], engine: EmbeddedSparqlEngine
 ) -> None:
     types = {r["type"]: r for r in rows(results, "units-by-type")}
     for n in types["judicial"]["names"].split("、"):

@@ -23,11 +23,12 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from graph.queries import list_queries
-from graph.remote import RemoteSparqlEngine, RemoteStore, inline_search
-from graph.sparql import SparqlEngine, scorer_for_build
 from policykg.build import Build, build
 from policykg.config import Config
+from sparql.engine import EmbeddedSparqlEngine
+from sparql.queries import list_queries
+from sparql.remote import RemoteSparqlEngine, RemoteStore, inline_search
+from sparql.search import scorer_for_build
 from tests.conftest import copy_data, free_port, serving
 
 VIRTUOSO = shutil.which("virtuoso-t")
@@ -94,9 +95,10 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def remote_build(virtuoso: str, tmp_path_factory: pytest.TempPathFactory) -> Build:
-    data = copy_data(tmp_path_factory.mktemp("vdata"))
+    # with the annual reports and their links (which need the search embedder), as the session's `built`
+    data = copy_data(tmp_path_factory.mktemp("vdata"), reports=True)
     config = Config(data_dir=data, build_dir=data / "build", store_url=virtuoso)
-    build(config, with_search=False)
+    build(config)
     return Build.open(config, auto_build=False)
 
 
@@ -138,17 +140,17 @@ def rows_of(result: Any) -> Counter[Any]:
 
 
 def test_the_build_lands_in_its_own_named_graph(remote_build: Build, virtuoso: str) -> None:
-    spec = remote_build.manifest["store"]
-    assert spec["kind"] == "sparql" and spec["url"] == virtuoso
-    assert spec["graph"].startswith("https://w3id.org/policykg/graph/")
+    spec = remote_build.manifest.store
+    assert spec.kind == "sparql" and spec.url == virtuoso
+    assert spec.graph.startswith("https://w3id.org/policykg/graph/")
     store = remote_build.store
     assert isinstance(store, RemoteStore)
-    assert len(store) == remote_build.counts["triples"] > 1500
+    assert len(store) == remote_build.counts.triples > 1500
     # the count is of this build's graph only: another graph does not leak into it
-    other = RemoteStore(virtuoso, spec["graph"] + "-other")
+    other = RemoteStore(virtuoso, spec.graph + "-other")
     other.insert([b"<urn:x> <urn:y> <urn:z> ."])
     try:
-        assert len(store) == remote_build.counts["triples"]
+        assert len(store) == remote_build.counts.triples
         assert len(other) == 1
     finally:
         other.drop()
@@ -156,9 +158,9 @@ def test_the_build_lands_in_its_own_named_graph(remote_build: Build, virtuoso: s
 
 def test_canned_queries_give_the_same_rows_on_virtuoso_and_oxigraph(remote_build: Build, built: Build) -> None:
     scorer = scorer_for_build(built)
-    local = SparqlEngine(built.store.path, timeout=60, limit=100_000, scorer=scorer)
+    local = EmbeddedSparqlEngine(built.store.path, timeout=60, limit=100_000, scorer=scorer)
     remote = RemoteSparqlEngine(remote_build.store, timeout=60, limit=100_000, scorer=scorer)  # type: ignore[arg-type]
-    assert built.counts["triples"] == remote_build.counts["triples"]
+    assert built.counts.triples == remote_build.counts.triples
     try:
         for q in list_queries():
             ours = local.query(q.text)
@@ -186,11 +188,11 @@ def test_an_incremental_build_patches_a_copy_of_the_graph(remote_build: Build, v
     second.write_text(plan.read_text(encoding="utf-8").replace("璧山", "永川"), encoding="utf-8")
     try:
         info = build(config, with_search=False)
-        inc = info.manifest["incremental"]
-        assert inc["mode"] == "incremental" and inc["added"] == ["chongqing-yongchuan-2021-2025"]
+        inc = info.manifest.incremental
+        assert inc.mode == "incremental" and inc.added == ["chongqing-yongchuan-2021-2025"]
         new = Build.open(config, auto_build=False)
-        assert new.manifest["store"]["graph"] != remote_build.manifest["store"]["graph"]
-        assert len(new.store) == info.triples > remote_build.counts["triples"]
+        assert new.manifest.store.graph != remote_build.manifest.store.graph
+        assert len(new.store) == info.triples > remote_build.counts.triples
         # the same triples as embedded Oxigraph gives for the two plans
         local = Config(data_dir=config.data_dir, build_dir=tmp_path / "local", store_url=None)
         build(local, with_search=False)
@@ -198,7 +200,7 @@ def test_an_incremental_build_patches_a_copy_of_the_graph(remote_build: Build, v
         theirs = {norm(t) for t in new.store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
                                                    limit=10**9).triples}
         assert ours == theirs
-        print(json.dumps(inc["seconds"]))
+        print(json.dumps(inc.seconds))
     finally:
         second.unlink()
 
@@ -220,10 +222,31 @@ def test_the_endpoint_over_a_store_build_answers_from_the_server(remote_build: B
                                      headers={"Accept": "application/sparql-results+json"})
         with urllib.request.urlopen(req, timeout=30) as resp:
             data = json.load(resp)
-        assert int(data["results"]["bindings"][0]["n"]["value"]) == remote_build.counts["triples"]
+        assert int(data["results"]["bindings"][0]["n"]["value"]) == remote_build.counts.triples
         with urllib.request.urlopen(f"{server.url}/queries/units-by-type?format=json", timeout=30) as resp:
             rows = json.load(resp)["results"]["bindings"]
         assert len(rows) == 6
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_remote_store_writer_patches_a_copy_and_discards_on_failure(virtuoso: str, tmp_path: Path) -> None:
+    """The same contract as the local writer (tests/test_stores.py), on a named graph per build."""
+    from policykg.stores import RemoteStoreWriter
+
+    config = Config(data_dir=tmp_path, store_url=virtuoso)
+    a = b"<urn:pk:a> <urn:pk:p> <urn:pk:b> .\n"
+    c = b"<urn:pk:c> <urn:pk:p> <urn:pk:a> .\n"
+    first, second = RemoteStoreWriter(config, "writer-1"), RemoteStoreWriter(config, "writer-2")
+    try:
+        assert first.write_all([a, b"<urn:pk:b> <urn:pk:p> <urn:pk:c> .\n"]) == 2
+        assert second.can_update(first.spec, tmp_path)
+        removed = next(iter(ox.parse(a, format=ox.RdfFormat.N_TRIPLES)))
+        assert second.write_update(first.spec, tmp_path, [removed], [c]) == 2
+        assert len(first.remote) == 2  # the previous build's graph is untouched
+        second.discard()
+        assert len(second.remote) == 0
+    finally:
+        first.discard()
+        second.discard()

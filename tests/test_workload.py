@@ -14,7 +14,7 @@ from itertools import combinations
 import networkx as nx
 import pytest
 
-from graph.network import (
+from analysis.network import (
     co_assignment_graph,
     communities,
     graphml_safe,
@@ -23,8 +23,7 @@ from graph.network import (
     with_communities,
     write_graphml,
 )
-from graph.nxgraph import build_networkx
-from graph.workload import (
+from analysis.workload import (
     RoleWeights,
     deadlines_by_year,
     find_issues,
@@ -37,6 +36,7 @@ from graph.workload import (
     unit_workload,
     units_named_once,
 )
+from graph.nxgraph import build_networkx
 from ingest.records import Plan
 
 

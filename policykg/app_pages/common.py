@@ -17,14 +17,14 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 import networkx as nx
 import pandas as pd
 import streamlit as st
 
-from ingest import IngestError
+from ingest.errors import PolicykgError
 from ingest.records import ROLES, Plan, Role, Task
 from ingest.vocab import ANY_ROLE_LABEL as ANY_ROLE_LABEL  # the pages read the vocabulary as c.*
 from ingest.vocab import ROLE_LABELS as ROLE_LABELS
@@ -34,6 +34,9 @@ from ingest.vocab import UNIT_TYPE_LABELS as UNIT_TYPE_LABELS
 from policykg.build import Build, BuildError, build
 from policykg.config import Config
 from search.engine import SearchIndexError
+
+if TYPE_CHECKING:
+    from sparql.protocol import SparqlEngine
 
 T = TypeVar("T")
 
@@ -55,7 +58,9 @@ PAGE_PATHS: dict[str, str] = {
     "unit": "unit",
     "network": "network",
     "deadlines": "deadlines",
+    "progress": "progress",
     "sparql": "sparql",
+    "parent": "parent",
 }
 
 #: What a search can raise that an analyst can act on (rebuild); shown with st.error, never a traceback.
@@ -162,13 +167,15 @@ _STAGES: tuple[tuple[str, float, float], ...] = (
     ("parse", 0.0, 0.10),
     ("graph", 0.10, 0.05),
     ("store", 0.15, 0.10),
-    ("search", 0.25, 0.73),
+    ("search", 0.25, 0.68),
+    ("report", 0.93, 0.06),  # annual reports: parsed, linked to the tasks, stored (policykg.follow)
     ("done", 1.0, 0.0),
 )
 _STAGE_LABELS = {
     "parse": "解析规划文件",
     "graph": "生成知识图谱",
     "store": "写入图数据库",
+    "report": "关联年度报告",
     "search: loading model": "加载语义模型",
     "search: embedding": "计算语义向量",
     "search": "建立检索索引",
@@ -221,7 +228,7 @@ def ensure_build() -> Build:
             Build.open(cfg, progress=report)
         _is_current.clear()
         b = _open(build_key(cfg))
-    except (IngestError, BuildError, OSError) as exc:
+    except (PolicykgError, OSError) as exc:  # any error a user can act on, not only parsing
         bar.empty()
         st.error(f"无法建立知识图谱：{md_escape(exc)}")
         st.stop()
@@ -342,8 +349,8 @@ def similar(key: BuildKey, plan_id: str, position: int, top: int) -> list[dict[s
 @st.cache_data(show_spinner=False, max_entries=16)
 def workload(key: BuildKey, include_collectives: bool, roles: tuple[str, ...] = ROLES,
              chapters: tuple[int, ...] = ()) -> pd.DataFrame:
-    """Units by role with weighted load (``graph.workload.unit_workload``), for the chosen roles and chapters."""
-    from graph.workload import unit_workload
+    """Units by role with weighted load (``analysis.workload.unit_workload``), for the chosen roles and chapters."""
+    from analysis.workload import unit_workload
 
     plans = plans_for_chapters(_open(key).plans, chapters)
     df = unit_workload(plans, include_collectives=include_collectives)
@@ -354,7 +361,7 @@ def workload(key: BuildKey, include_collectives: bool, roles: tuple[str, ...] = 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def assignments(key: BuildKey) -> pd.DataFrame:
-    from graph.workload import assignments as assignment_table
+    from analysis.workload import assignments as assignment_table
 
     return assignment_table(_open(key).plans)
 
@@ -362,7 +369,7 @@ def assignments(key: BuildKey) -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def co_assignment(key: BuildKey, include_collectives: bool, roles: tuple[str, ...],
                   chapters: tuple[int, ...]) -> nx.Graph:
-    from graph.network import co_assignment_graph
+    from analysis.network import co_assignment_graph
 
     plans = plans_for_chapters(_open(key).plans, chapters)
     return co_assignment_graph(plans, include_collectives=include_collectives, roles=roles)  # type: ignore[arg-type]
@@ -371,7 +378,7 @@ def co_assignment(key: BuildKey, include_collectives: bool, roles: tuple[str, ..
 @st.cache_resource(show_spinner=False, max_entries=16)
 def unit_task(key: BuildKey, include_collectives: bool, roles: tuple[str, ...],
               chapters: tuple[int, ...]) -> nx.Graph:
-    from graph.network import unit_task_graph
+    from analysis.network import unit_task_graph
 
     plans = plans_for_chapters(_open(key).plans, chapters)
     return unit_task_graph(plans, include_collectives=include_collectives, roles=roles)  # type: ignore[arg-type]
@@ -381,7 +388,7 @@ def unit_task(key: BuildKey, include_collectives: bool, roles: tuple[str, ...],
 def graphml(key: BuildKey, kind: str, include_collectives: bool, roles: tuple[str, ...],
             chapters: tuple[int, ...]) -> bytes:
     """The network on screen as GraphML bytes (attributes made GraphML-safe), for Gephi."""
-    from graph.network import graphml_safe
+    from analysis.network import graphml_safe
 
     maker = co_assignment if kind == "units" else unit_task
     buf = io.BytesIO()
@@ -389,45 +396,26 @@ def graphml(key: BuildKey, kind: str, include_collectives: bool, roles: tuple[st
     return buf.getvalue()
 
 
-class SparqlRunner:
-    """A SPARQL engine whose worker processes are started, and restarted, by one long-lived thread.
-
-    Why: the query workers ask Linux to kill them when their parent dies (``PR_SET_PDEATHSIG``), and
-    Linux means the parent *thread*. Streamlit runs every script run in a new thread, so a worker
-    started there would be killed as soon as that run ended. Queries go through a one-thread executor
-    that lives as long as the app; the engine has one worker anyway, so nothing is lost by it.
-    """
-
-    def __init__(self, key: BuildKey) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        from graph.remote import engine_for_build
-        from graph.sparql import scorer_for_build
-
-        b = _open(key)
-        cfg = _config_of(key)
-        self.timeout = cfg.query_timeout
-        self.limit = cfg.result_limit
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policykg-sparql")
-        # the embedded store's worker process, or the SPARQL server of a --store build
-        self.engine = self._thread.submit(
-            engine_for_build, b, timeout=cfg.query_timeout, limit=cfg.result_limit, scorer=scorer_for_build(b),
-        ).result()
-
-    def query(self, text: str) -> Any:
-        return self._thread.submit(self.engine.query, text).result()
-
-
 @st.cache_resource(show_spinner=False, max_entries=4)
-def sparql_engine(key: BuildKey) -> SparqlRunner:
-    """The time-limited SPARQL engine over the build's store, kept for the life of the process."""
-    return SparqlRunner(key)
+def sparql_engine(key: BuildKey) -> SparqlEngine:
+    """The time-limited SPARQL engine over the build (its store's worker process, or the SPARQL server
+    of a ``--store`` build), kept for the life of the process.
+
+    Streamlit runs each script run in a new thread, which ends with the run; the engine's workers
+    outlive it because :mod:`sparql.workers` starts every worker from one long-lived thread.
+    """
+    from sparql.protocol import engine_for_build
+    from sparql.search import scorer_for_build
+
+    b = _open(key)
+    cfg = _config_of(key)
+    return engine_for_build(b, timeout=cfg.query_timeout, limit=cfg.result_limit, scorer=scorer_for_build(b))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def run_sparql(key: BuildKey, text: str) -> dict[str, Any]:
     """A query's rows and downloads, or its one-line error; errors are cached like answers."""
-    from graph.sparql import SparqlError
+    from sparql.errors import SparqlError
 
     engine = sparql_engine(key)
     try:

@@ -20,7 +20,7 @@ for col, (label, name) in zip(
      ("三元组", "triples")],
     strict=True,
 ):
-    col.metric(label, f"{counts.get(name, 0):,}")
+    col.metric(label, f"{getattr(counts, name):,}")
 
 st.subheader("已载入的规划")
 plans = pd.DataFrame(
@@ -78,11 +78,11 @@ m = b.manifest
 st.dataframe(
     pd.DataFrame(
         [
-            {"项目": "构建时间（UTC）", "值": m.get("created", "—")},
-            {"项目": "语义模型", "值": m.get("model") or "—"},
+            {"项目": "构建时间（UTC）", "值": m.created or "—"},
+            {"项目": "语义模型", "值": m.model or "—"},
             {"项目": "构建目录", "值": str(b.path)},
-            {"项目": "单位表", "值": m.get("units_file", "—")},
-            *({"项目": "源文件", "值": s} for s in m.get("sources", [])),
+            {"项目": "单位表", "值": m.units_file or "—"},
+            *({"项目": "源文件", "值": s} for s in m.sources),
         ]
     ),
     hide_index=True,

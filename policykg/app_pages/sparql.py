@@ -6,8 +6,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from graph.queries import list_queries
 from policykg.app_pages import common as c
+from sparql.queries import list_queries
 
 b = c.current_build()
 key = c.build_key()
@@ -37,7 +37,7 @@ if "q_text" not in st.session_state or (url_text is not None and url_text != st.
 st.session_state["_url_q_text"] = url_text
 
 
-plan_titles = {p["id"]: p.get("title") or p["id"] for p in b.manifest["plans"]}
+plan_titles = {p.id: p.title or p.id for p in b.manifest.plans}
 
 
 def _load_canned() -> None:

@@ -98,7 +98,7 @@ st.dataframe(partners, hide_index=True, width="stretch")
 
 st.divider()
 st.markdown("##### 全部单位一览")
-st.caption("点击表头排序；选中一行查看该单位。加权工作量 = 牵头×3 + 责任×2 + 参加×1（graph.workload 的默认权重）。")
+st.caption("点击表头排序；选中一行查看该单位。加权工作量 = 牵头×3 + 责任×2 + 参加×1（analysis.workload 的默认权重）。")
 include = st.toggle("包含集合主体（如“区政府有关部门”）", value=True, key="u_collectives")
 wl = c.workload(key, include)
 st.session_state["_u_table_units"] = list(wl["unit"])

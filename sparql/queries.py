@@ -1,6 +1,9 @@
 """Canned SPARQL queries: one ``.rq`` file each in ``graph/queries/``, read by the CLI, the endpoint,
 the app and the notebooks from this one place so they never drift apart.
 
+The files stay beside the ontology they query (``graph/``, where the modules that add vocabulary add
+their queries too); this module reads them.
+
 Each file starts with a header of ``# key: value`` comment lines::
 
     # title_zh: 各单位按角色承担的任务数
@@ -33,9 +36,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from graph import namespaces
 from graph.namespaces import plan_iri, sparql_prologue
+from ingest.errors import PolicykgError
 
-QUERIES_DIR = Path(__file__).with_name("queries")
+from .guard import query_form
+
+QUERIES_DIR = Path(namespaces.__file__).with_name("queries")
 
 _HEADER = re.compile(r"^#\s*([a-z_]+)\s*:\s*(.*?)\s*$")
 _REQUIRED = ("title_zh", "title_en", "description_zh", "description_en")
@@ -43,11 +50,11 @@ _PLAN_MARK = re.compile(r"^(?P<indent>[ \t]*)#@plan\b[ \t]*(?P<pattern>.*)$", re
 _PLAN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-class QueryFileError(ValueError):
+class QueryFileError(PolicykgError, ValueError):
     """A canned query file lacks its header; raised at load time so a broken file is noticed early."""
 
 
-class QueryScopeError(ValueError):
+class QueryScopeError(PolicykgError, ValueError):
     """A query cannot be limited to the plans asked for (no plan markers, or a malformed plan id)."""
 
 
@@ -68,10 +75,8 @@ class CannedQuery:
 
     @property
     def form(self) -> str:
-        """SELECT, ASK, CONSTRUCT or DESCRIBE, read from the first keyword after the header."""
-        body = "\n".join(line for line in self.text.splitlines() if not line.lstrip().startswith("#"))
-        m = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", body, re.IGNORECASE)
-        return m.group(1).upper() if m else "SELECT"
+        """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside comments and strings."""
+        return query_form(self.text)
 
     @property
     def body(self) -> str:
@@ -144,9 +149,9 @@ def parse_query_file(path: Path) -> CannedQuery:
         meta[m.group(1)] = m.group(2)
     missing = [k for k in _REQUIRED if not meta.get(k)]
     if missing:
-        raise QueryFileError(f"{path.name}: header lacks {', '.join(missing)} (see graph/queries.py)")
+        raise QueryFileError(f"{path.name}: header lacks {', '.join(missing)} (see sparql/queries.py)")
     if text.count("#@plan") != len(_PLAN_MARK.findall(text)):
-        raise QueryFileError(f"{path.name}: a #@plan marker must start its own line (see graph/queries.py)")
+        raise QueryFileError(f"{path.name}: a #@plan marker must start its own line (see sparql/queries.py)")
     requires = tuple(r.strip() for r in meta.get("requires", "").split(",") if r.strip())
     return CannedQuery(
         name=path.stem,

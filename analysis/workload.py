@@ -26,9 +26,8 @@ from typing import Any, Literal, TypeAlias
 
 import pandas as pd
 
+from graph.rdf import gov_id
 from ingest.records import ROLES, Plan, Role, Task
-
-from .rdf import gov_id
 
 PlanSource: TypeAlias = Plan | Iterable[Plan]
 

@@ -13,7 +13,7 @@ pairs), betweenness (brokerage; computed on ``distance`` so frequent partners ar
 communities, seeded so the same graph always yields the same partition. Each community gets a
 readable label from the chapters and keywords of the tasks its members share.
 
-As in :mod:`graph.workload`, ``include_collectives`` chooses whether collective units (区政府有关部门,
+As in :mod:`analysis.workload`, ``include_collectives`` chooses whether collective units (区政府有关部门,
 各镇人民政府、街道办事处 …) are nodes; the choice is stored in ``G.graph["include_collectives"]``.
 Collectives sit on almost every task and so are adjacent to almost every unit: with them in, the
 network says little more than "everybody works with the departments"; without them, it shows the
@@ -36,9 +36,9 @@ import jieba
 import networkx as nx
 import pandas as pd
 
+from graph.nxgraph import REL, build_networkx
 from ingest.records import ROLES, Plan, Role
 
-from .nxgraph import REL, build_networkx
 from .workload import DEFAULT_WEIGHTS, RoleWeights, plans_of, short_title
 
 jieba.setLogLevel(logging.WARNING)

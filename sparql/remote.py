@@ -15,8 +15,9 @@ Credentials come from the URL's user info (``http://dba:dba@host:8890/sparql-aut
 environment (``POLICYKG_STORE_USER``, ``POLICYKG_STORE_PASSWORD``); HTTP Basic and Digest are both
 answered. They are never written into a build's manifest (:func:`public_url`).
 
-Results come back as :class:`graph.sparql.QueryResult` holding pyoxigraph terms, the same type the
-embedded engine returns, so the CLI, the endpoint and the tests treat both stores alike.
+Results come back as :class:`sparql.results.QueryResult` holding pyoxigraph terms, the same type the
+embedded engine returns, so the CLI, the endpoint and the tests treat both stores alike
+(:class:`sparql.protocol.SparqlEngine`).
 """
 
 from __future__ import annotations
@@ -35,21 +36,13 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import Graph
 
-from .namespaces import PREFIXES, sparql_prologue
-from .sparql import (
-    DEFAULT_LIMIT,
-    DEFAULT_MAX_QUERY_BYTES,
-    DEFAULT_TIMEOUT,
-    EngineError,
-    QueryResult,
-    QuerySyntaxError,
-    QueryTimeout,
-    Scorer,
-    SparqlError,
-    check_query,
-    compute_scores,
-    search_calls,
-)
+from graph.namespaces import PK, PREFIXES, sparql_prologue
+
+from .defaults import DEFAULT_LIMIT, DEFAULT_MAX_QUERY_BYTES, DEFAULT_SEARCH_TOP, DEFAULT_TIMEOUT
+from .errors import EngineError, QuerySyntaxError, QueryTimeout, SparqlError
+from .guard import check_query, query_form
+from .results import QueryResult
+from .search import Scorer, compute_scores, search_calls, unescape
 
 BATCH_TRIPLES = 2_000  # per INSERT DATA request: small enough for any server's request limits
 GRAPH_BASE = "https://w3id.org/policykg/graph/"
@@ -129,20 +122,10 @@ def result_from_json(data: dict[str, Any], *, limit: int = DEFAULT_LIMIT) -> Que
     return QueryResult("select", variables, rows, truncated=len(bindings) > limit, limit=limit)
 
 
-_COMMENT_OR_STRING = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>|#[^\n]*")
-
-
-def query_form(text: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside strings, IRIs and comments."""
-    code = _COMMENT_OR_STRING.sub(" ", text)
-    m = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", code, re.IGNORECASE)
-    return m.group(1).upper() if m else "SELECT"
-
-
 # --- search inside SPARQL on a server that cannot call back into policykg ----------------------
 
 _BIND_SEARCH = re.compile(
-    r"BIND\s*\(\s*(?:pk:|<" + re.escape(PREFIXES["pk"]) + r")search(?P<fn>Score|Rank)>?\s*\(\s*"
+    r"BIND\s*\(\s*(?:pk:|<" + re.escape(str(PK)) + r")search(?P<fn>Score|Rank)>?\s*\(\s*"
     r"(?P<var>[?$]\w+)\s*,\s*(?P<lit>\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*')(?:@[\w\-]+)?"
     r"(?:\s*,\s*(?P<top>\d+))?\s*\)\s*AS\s+(?P<out>[?$]\w+)\s*\)",
     re.I,
@@ -164,10 +147,8 @@ def inline_search(text: str, scorer: Scorer | None) -> str:
     counter = iter(range(1_000_000))
 
     def repl(m: re.Match[str]) -> str:
-        top = int(m.group("top")) if m.group("top") else 20
-        lit = m.group("lit")[1:-1]
-        lit = re.sub(r"\\(.)", lambda e: {"n": "\n", "t": "\t", "r": "\r"}.get(e.group(1), e.group(1)), lit)
-        hits = scores.get((lit, top), {})
+        top = int(m.group("top")) if m.group("top") else DEFAULT_SEARCH_TOP
+        hits = scores.get((unescape(m.group("lit")), top), {})
         tmp = f"?__pk_search{next(counter)}"
         if m.group("fn").lower() == "score":
             rows = " ".join(f"(<{iri}> \"{score!r}\"^^xsd:double)" for iri, (score, _) in hits.items())
@@ -356,7 +337,7 @@ def restore_separators(result: QueryResult, tokens: dict[str, str]) -> QueryResu
 
 
 class RemoteSparqlEngine:
-    """What :class:`graph.sparql.SparqlEngine` is for the embedded store, for a remote one.
+    """What :class:`sparql.engine.EmbeddedSparqlEngine` is for the embedded store, for a remote one.
 
     Same refusals (:func:`check_query`: read-only, no SERVICE, no file: IRIs), same result cap and
     time limit (the HTTP timeout; the server may stop later), same ``pk:searchScore`` (inlined).
@@ -401,17 +382,3 @@ class RemoteSparqlEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def engine_for_build(build: Any, *, timeout: float = DEFAULT_TIMEOUT, limit: int = DEFAULT_LIMIT,
-                     workers: int = 1, scorer: Scorer | None = None,
-                     max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES) -> Any:
-    """The query engine for a build: :class:`RemoteSparqlEngine` when its graph is on a SPARQL
-    server (``Build.is_remote``), otherwise the embedded store's :class:`graph.sparql.SparqlEngine`."""
-    from .sparql import SparqlEngine, store_path_of
-
-    if getattr(build, "is_remote", False):
-        return RemoteSparqlEngine(build.store, timeout=timeout, limit=limit, scorer=scorer,
-                                  max_query_bytes=max_query_bytes)
-    return SparqlEngine(store_path_of(build), timeout=timeout, limit=limit, workers=workers, scorer=scorer,
-                        max_query_bytes=max_query_bytes)

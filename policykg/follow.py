@@ -1,0 +1,282 @@
+"""The follow-through stage of a build: annual reports parsed, linked to the plans' tasks, stored.
+
+Reports come from ``data/reports/`` (every ``.txt``, ``.docx``, ``.pdf``), and from the command line
+(``policykg build FILE``: a file whose title reads as a report — …情况的报告, …工作报告, …工作总结 —
+or any file with ``--kind report``). Each report is linked to the plans of its government whose
+period covers its year (``analysis.evidence``), with a search index over just those plans, made
+from the build's cached vectors; so the links of one government's reports do not change when
+another government's plan comes or goes.
+
+Incremental: a report's links are cached under a key made of the report's parse, the record keys of
+the plans it is linked to, the model and this stage's code. Adding a report links that report only;
+the others' links, records and triples are taken from the cache. A build writes per report
+``reports/<id>.json`` (the report, the plans it reports on, its links) and the manifest's
+``reports`` entries and ``follow`` section (which reports were linked, which reused).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from graph import namespaces as ns
+from graph.reports import report_gov_id, report_ntriples
+from ingest import IngestError
+from ingest.reader import read_source
+from ingest.records import Plan
+from ingest.report import document_kind, parse_report, with_plan_units
+from ingest.report_records import Report, report_from_dict, report_to_dict
+from ingest.units import UnitTable
+
+from .manifest import BuildManifest, PlanSummary, ReportCounts, ReportsDone, ReportSummary
+from .stores import LocalStoreWriter, RemoteStoreWriter, StoreWriter
+
+REPORT_SUFFIXES = (".txt", ".docx", ".pdf", ".text", ".md")
+KINDS = ("auto", "plan", "report")
+_ROOT = Path(__file__).resolve().parents[1]
+_CODE = ("ingest/report.py", "ingest/report_records.py", "ingest/reader.py", "ingest/units.py",
+         "analysis/evidence.py", "graph/reports.py", "graph/namespaces.py", "policykg/follow.py")
+Progress = Callable[[str, float], None]
+
+
+def code_fingerprint() -> str:
+    h = hashlib.sha256()
+    for rel in _CODE:
+        h.update(rel.encode())
+        h.update((_ROOT / rel).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def discover_reports(folder: Path) -> list[Path]:
+    """The report files of a folder (none when it does not exist), sorted."""
+    if not folder.is_dir():
+        return []
+    return sorted(p.resolve() for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in REPORT_SUFFIXES and not p.name.startswith("."))
+
+
+def kind_of(path: Path, kind: str = "auto") -> str:
+    """``plan`` or ``report``: as given, or from the document's title when ``auto``."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if kind != "auto":
+        return kind
+    try:
+        return document_kind(read_source(path).text)
+    except IngestError:
+        return "plan"  # let the plan reader report what is wrong with it
+
+
+def fingerprint(files: Sequence[Path]) -> str:
+    """Names and contents of the report files (a build is stale when they change)."""
+    h = hashlib.sha256()
+    for f in sorted(files):
+        h.update(str(f).encode())
+        h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
+@dataclass
+class FollowResult:
+    """What the stage gives the build: manifest entries, triples to add and remove, what was done."""
+
+    entries: list[ReportSummary] = field(default_factory=list)
+    add: list[bytes] = field(default_factory=list)
+    remove: list[ox.Triple] = field(default_factory=list)
+    linked: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    links: int = 0
+
+    @property
+    def done(self) -> ReportsDone:
+        return ReportsDone(linked=list(self.linked), reused=list(self.reused), removed=list(self.removed))
+
+
+class FollowCache:
+    """Parsed reports and linked reports (record + links + triples), next to the build's own cache."""
+
+    def __init__(self, root: Path) -> None:
+        self.parsed = root / "reports"
+        self.linked = root / "evidence"
+        for d in (self.parsed, self.linked):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def load(self, folder: Path, key: str, suffix: str = ".json") -> bytes | None:
+        path = folder / f"{key}{suffix}"
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def save(self, folder: Path, key: str, data: bytes, suffix: str = ".json") -> None:
+        tmp = folder / f".{key}{suffix}.tmp"
+        tmp.write_bytes(data)
+        tmp.replace(folder / f"{key}{suffix}")
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
+
+
+def _owned(triples: Iterable[ox.Triple], report_id: str) -> list[ox.Triple]:
+    """A report's own triples: not its government's type and label, which its plans assert too."""
+    prefix = ns.report_iri(report_id)
+    return [t for t in triples if isinstance(t.subject, ox.NamedNode)
+            and (t.subject.value == prefix or t.subject.value.startswith(prefix + "/"))]
+
+
+def run(files: Sequence[Path], *, table: UnitTable, units_sha: str, summaries: Sequence[PlanSummary],
+        plans_of: Callable[[Sequence[str]], list[Plan]], previous: BuildManifest | None, fresh_store: bool,
+        cache_root: Path, out: Path, search_options: dict[str, Any], model: str | None,
+        progress: Progress) -> FollowResult:
+    """Parse, link and describe the reports; write ``out/reports/<id>.json``.
+
+    ``summaries``: the build's plan entries (id, key, gov); ``plans_of(ids)`` reads those plans;
+    ``previous``: the last build's manifest; ``fresh_store``: the store was made anew (so every
+    report's triples are added, none removed).
+    """
+    cache = FollowCache(cache_root)
+    code = code_fingerprint()
+    result = FollowResult()
+    (out / "reports").mkdir(exist_ok=True)
+    prev_entries = {e.key: e for e in previous.reports} if previous is not None else {}
+    by_gov: dict[str, list[PlanSummary]] = {}
+    for summary in summaries:
+        by_gov.setdefault(summary.gov, []).append(summary)
+    used_ids: set[str] = set()
+    engines: dict[str, Any] = {}
+    tmp_root = Path(tempfile.mkdtemp(prefix="policykg-follow-"))
+    try:
+        for n, path in enumerate(files):
+            progress(f"report {path.name}", n / max(1, len(files)))
+            src_bytes = path.read_bytes()
+            sha = hashlib.sha256(src_bytes).hexdigest()
+            pkey = _key("parse", sha, path.name, units_sha, code)
+            cached = cache.load(cache.parsed, pkey)
+            if cached is not None:
+                report = report_from_dict(json.loads(cached))
+            else:
+                src = read_source(path)
+                report = parse_report(src.text, source=src.source, units=table, sha256=src.sha256,
+                                      encoding=src.encoding)
+                cache.save(cache.parsed, pkey, json.dumps(report_to_dict(report), ensure_ascii=False).encode())
+            rid = report.id
+            k = 2
+            while rid in used_ids:  # two reports of one government and year (a draft and the final text)
+                rid = f"{report.id}-{k}"
+                k += 1
+            used_ids.add(rid)
+            gov = report_gov_id(report)
+            candidates = by_gov.get(gov, [])
+            lkey = _key("link", pkey, rid, model or "", code,
+                        *sorted(f"{e.id}={e.key}" for e in candidates))
+            record = cache.load(cache.linked, lkey)
+            nt = cache.load(cache.linked, lkey, ".nt")
+            if record is None or nt is None:
+                from analysis.evidence import EvidenceLinker, plans_for_report
+
+                gov_plans = plans_of([e.id for e in candidates]) if candidates else []
+                report = with_plan_units(report, table, {n for p in gov_plans for u in p.units
+                                                         for n in (u.name, *u.aliases)})
+                from dataclasses import replace
+
+                report = replace(report, id=rid)
+                targets = plans_for_report(report, gov_plans)
+                links = []
+                if targets and model is not None:
+                    if gov not in engines:
+                        from search.engine import SearchEngine
+
+                        progress(f"report {path.name}: index of {len(gov_plans)} plan(s)", n / max(1, len(files)))
+                        engines[gov] = EvidenceLinker(SearchEngine.build(
+                            gov_plans, tmp_root / f"search-{len(engines)}", model=model, **search_options))
+                    links = engines[gov].link_report(report, targets)
+                data: dict[str, Any] = {"report": report_to_dict(report), "plans": [p.id for p in targets],
+                        "links": [lk.to_json() for lk in links]}
+                record = json.dumps(data, ensure_ascii=False).encode()
+                nt = report_ntriples(report, targets, links)
+                cache.save(cache.linked, lkey, record)
+                cache.save(cache.linked, lkey, nt, ".nt")
+                result.linked.append(rid)
+            else:
+                data = json.loads(record)
+                result.reused.append(rid)
+            (out / "reports" / f"{rid}.json").write_bytes(record)
+            linked_statements = {lk["statement"] for lk in data["links"]}
+            rep = data["report"]
+            result.entries.append(ReportSummary(
+                id=rid, key=lkey, record=f"reports/{rid}.json", path=str(path), title=rep["title"],
+                source=path.name, sha256=sha, year=rep["year"], issuer=rep["issuer"], gov=gov,
+                plans=list(data["plans"]),
+                counts=ReportCounts(statements=len(rep["statements"]), linked=len(linked_statements),
+                                    links=len(data["links"]), defects=len(rep["defects"])),
+            ))
+            result.links += len(data["links"])
+            if fresh_store or lkey not in prev_entries:
+                result.add.append(nt)
+        current = {e.key for e in result.entries}
+        if not fresh_store:
+            for key, old in prev_entries.items():
+                if key in current:
+                    continue
+                old_nt = cache.load(cache.linked, key, ".nt")
+                if old_nt is None:
+                    raise IngestError(f"the cached triples of report {old.id} are gone",
+                                      source=old.source, hint="delete the build folder and run `policykg build`")
+                result.remove.extend(_owned((q.triple for q in ox.parse(old_nt, format=ox.RdfFormat.N_TRIPLES)),
+                                            old.id))
+                result.removed.append(old.id)
+    finally:
+        shutil.rmtree(tmp_root, ignore_errors=True)
+    progress("reports", 1.0)
+    return result
+
+
+def apply_to_store(path: Path, result: FollowResult) -> int:
+    """Remove the leaving reports' triples from the Oxigraph store at ``path``, add the new ones; its size."""
+    store = ox.Store(str(path))
+    g = ox.DefaultGraph()
+    for t in result.remove:
+        store.remove(ox.Quad(t.subject, t.predicate, t.object, g))
+    for chunk in result.add:
+        store.load(chunk, format=ox.RdfFormat.N_TRIPLES, to_graph=g)
+    store.flush()
+    n = len(store)
+    del store
+    return n
+
+
+def apply(writer: StoreWriter, result: FollowResult) -> int | None:
+    """Patch the build's graph (local store or named graph on a server); its size, or None if untouched."""
+    if not result.add and not result.remove:
+        return None
+    if isinstance(writer, RemoteStoreWriter):
+        writer.remote.delete(result.remove)
+        writer.remote.insert(result.add)
+        return len(writer.remote)
+    assert isinstance(writer, LocalStoreWriter)
+    return apply_to_store(writer.path, result)
+
+
+def load_reports(build_path: Path, entries: Sequence[ReportSummary]
+                 ) -> list[tuple[Report, list[str], list[dict[str, Any]]]]:
+    """A build's reports: (report, ids of the plans it reports on, its links as dicts)."""
+    out = []
+    for entry in entries:
+        path = build_path / entry.record
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            out.append((report_from_dict(data["report"]), list(data["plans"]), list(data["links"])))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IngestError(f"unreadable report record ({exc})", source=str(path),
+                              hint="run `policykg build` again") from exc
+    return out

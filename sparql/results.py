@@ -1,0 +1,88 @@
+"""A query's answer, whichever engine gave it: pyoxigraph terms, capped at a row limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pyoxigraph as ox
+
+from graph.namespaces import XSD
+
+from .defaults import DEFAULT_LIMIT
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+ResultKind = Literal["select", "ask", "graph"]
+KIND_NAMES: dict[str, str] = {"select": "SELECT", "ask": "ASK", "graph": "CONSTRUCT/DESCRIBE"}
+
+
+@dataclass
+class QueryResult:
+    """A query's answer, capped at ``limit`` rows (``truncated`` says when rows were dropped)."""
+
+    kind: ResultKind
+    variables: list[str] = field(default_factory=list)
+    rows: list[tuple[Term | None, ...]] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[ox.Triple] = field(default_factory=list)
+    truncated: bool = False
+    limit: int = DEFAULT_LIMIT
+    elapsed: float = 0.0  # seconds, measured where the query was asked
+
+    def __len__(self) -> int:
+        if self.kind == "select":
+            return len(self.rows)
+        if self.kind == "graph":
+            return len(self.triples)
+        return 1
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as dicts of plain Python values (str, int, float, bool, date strings), for pandas/apps."""
+        if self.kind == "ask":
+            return [{"boolean": self.boolean}]
+        if self.kind == "graph":
+            return [
+                {"subject": to_python(t.subject), "predicate": to_python(t.predicate), "object": to_python(t.object)}
+                for t in self.triples
+            ]
+        return [{v: to_python(c) for v, c in zip(self.variables, row, strict=True)} for row in self.rows]
+
+    def serialize(self, fmt: str) -> bytes:
+        """Bytes in the registered format ``fmt`` (:mod:`sparql.formats`); FormatMismatch if it cannot
+        carry this kind of result, UnknownFormat if no such format is registered."""
+        from .formats import serialize  # the formats import this module for their types
+
+        return serialize(self, fmt)
+
+    @property
+    def note(self) -> str:
+        """A line to show users when the result was capped."""
+        what = "triples" if self.kind == "graph" else "rows"
+        return f"result truncated to the first {self.limit:,} {what} (result limit)" if self.truncated else ""
+
+
+_NUMERIC: dict[str, type[int] | type[float]] = {
+    **{str(XSD[t]): int for t in ("integer", "int", "long")},
+    **{str(XSD[t]): float for t in ("decimal", "double", "float")},
+}
+
+
+def to_python(term: Term | None) -> Any:
+    """A plain Python value: numbers and booleans converted, other literals as text, IRIs as strings."""
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal):
+        dt = term.datatype.value
+        if dt in _NUMERIC:
+            try:
+                return _NUMERIC[dt](term.value)
+            except ValueError:
+                return term.value
+        if dt == str(XSD.boolean):
+            return term.value in ("true", "1")
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.Triple):
+        return str(term)
+    return term.value
