@@ -10,6 +10,8 @@ every statement and prints:
 - unlinked right: over statements judged to evidence nothing, the share left unlinked.
 
 ``--json`` prints the same with every statement's links; ``--sweep`` tries thresholds.
+``--reports tests/fixtures/reports --judged tests/eval/evidence_heldout.toml`` evaluates the
+held-out report, written and judged after the thresholds were fixed.
 """
 
 from __future__ import annotations
@@ -78,18 +80,18 @@ def read_reports(folder: Path, plans: Sequence[Plan], units_path: Path | None) -
     return out
 
 
-def evaluate(judgements: Sequence[Judgement], reports: Sequence[Report],
-             links: Sequence[EvidenceLink]) -> tuple[EvidenceMetrics, list[dict[str, Any]]]:
+def evaluate(judgements: Sequence[Judgement], reports: Sequence[Report], links: Sequence[EvidenceLink],
+             source: str = JUDGED.name) -> tuple[EvidenceMetrics, list[dict[str, Any]]]:
     by_report = {r.id: r for r in reports}
     p1_hits = p1_n = found = judged = right_unlinked = n_unlinked = 0
     rows = []
     for j in judgements:
         report = by_report.get(j.report)
         if report is None:
-            raise SystemExit(f"{JUDGED.name}: report {j.report!r} is not among the reports read")
+            raise SystemExit(f"{source}: report {j.report!r} is not among the reports read")
         matches = [s for s in report.statements if s.text.startswith(j.text)]
         if len(matches) != 1:
-            raise SystemExit(f"{JUDGED.name}: {len(matches)} statements of {j.report} start with {j.text!r}; "
+            raise SystemExit(f"{source}: {len(matches)} statements of {j.report} start with {j.text!r}; "
                              "make the text longer or fix it")
         statement = matches[0]
         mine = sorted((lk for lk in links if lk.report == j.report and lk.statement == statement.position),
@@ -135,12 +137,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for ratio in (0.80, 0.85, 0.90, 0.95, 1.0):
                     evidence.THRESHOLD, evidence.SECOND_RATIO = threshold, ratio
                     links = [lk for r in reports for lk in linker.link_report(r, plans)]
-                    m, _ = evaluate(judgements, reports, links)
+                    m, _ = evaluate(judgements, reports, links, args.judged.name)
                     print(f"threshold {threshold:.2f} ratio {ratio:.2f}: P@1 {m.precision_at_1:.3f} "
                           f"recall {m.recall:.3f} unlinked right {m.unlinked_right:.3f} links {m.kept_links}")
             return 0
         links = [lk for r in reports for lk in linker.link_report(r, plans)]
-    metrics, rows = evaluate(judgements, reports, links)
+    metrics, rows = evaluate(judgements, reports, links, args.judged.name)
     if args.json:
         json.dump({"metrics": metrics.to_json(), "statements": rows}, sys.stdout, ensure_ascii=False, indent=1)
         print()

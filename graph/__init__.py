@@ -1,1 +1,2 @@
-"""Records → RDF (rdflib, stored in Oxigraph) and NetworkX; the ontology, SHACL shapes and SPARQL."""
+"""Records → RDF (rdflib, stored in Oxigraph) and NetworkX; the ontology, SHACL shapes and the canned
+SPARQL queries (``queries/*.rq``, run through the ``sparql`` package)."""

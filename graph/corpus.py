@@ -133,6 +133,11 @@ def update_store(previous: Path, path: Path, remove: Iterable[ox.Triple], add: I
     if path.exists():
         raise FileExistsError(f"{path}: a store already exists here")
     ox.Store.read_only(str(previous)).backup(str(path))
+    return patch_store(path, remove, add)
+
+
+def patch_store(path: Path, remove: Iterable[ox.Triple], add: Iterable[bytes]) -> int:
+    """Delete ``remove`` from and add the N-Triples chunks ``add`` to the store at ``path``; its size."""
     store = ox.Store(str(path))
     g = ox.DefaultGraph()
     for t in remove:

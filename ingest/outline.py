@@ -118,8 +118,10 @@ class _Builder:
         line = raw.strip()
         columns = read_header(line)
         if columns is not None:
+            if self.appendix:  # 附件 then straight a table: the appendix is its heading
+                self.attach(Node("appendix", None, "附件", lineno, parts=["附件"], lines=[lineno]), "appendix")
             self._close_items()
-            self.table = TableReader(columns)
+            self.table, self.appendix = TableReader(columns), False
             return
         if self.roots and _APPENDIX.match(line):
             self.stack.clear()

@@ -122,6 +122,8 @@ def cmd_build(args: argparse.Namespace) -> int:
           f"{c.tasks} tasks, {c.units} units, {c.triples} triples, "
           f"{c.defects} defect(s) reported"
           + (f", {c.reports} report(s) with {c.evidence_links} evidence link(s)" if c.reports else "")
+          + "".join(f", {a.child} aligned to {a.parent} ({a.links} link(s), {a.not_carried} measure(s) "
+                    f"not carried down, {a.local} local addition(s))" for a in info.manifest.alignments)
           + f", in {info.seconds:.1f} s")
     return 0
 
@@ -156,7 +158,8 @@ def layout_report(plans: list[PlanSummary]) -> list[str]:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     b = open_build(args)
-    counts = {k: getattr(b.counts, k) for k in ("plans", "chapters", "sections", "tasks", "units", "triples")}
+    counts = {k: getattr(b.counts, k) for k in ("plans", "chapters", "sections", "tasks", "units", "triples",
+                                                 "reports", "evidence_links")}
     if args.json:
         emit_json({**counts, "defects": b.counts.defects, "model": b.manifest.model,
                    "created": b.manifest.created,

@@ -37,7 +37,7 @@ from ingest.report_records import Report, report_from_dict, report_to_dict
 from ingest.units import UnitTable
 
 from .manifest import BuildManifest, PlanSummary, ReportCounts, ReportsDone, ReportSummary
-from .stores import LocalStoreWriter, RemoteStoreWriter, StoreWriter
+from .stores import StoreWriter
 
 REPORT_SUFFIXES = (".txt", ".docx", ".pdf", ".text", ".md")
 KINDS = ("auto", "plan", "report")
@@ -244,30 +244,11 @@ def run(files: Sequence[Path], *, table: UnitTable, units_sha: str, summaries: S
     return result
 
 
-def apply_to_store(path: Path, result: FollowResult) -> int:
-    """Remove the leaving reports' triples from the Oxigraph store at ``path``, add the new ones; its size."""
-    store = ox.Store(str(path))
-    g = ox.DefaultGraph()
-    for t in result.remove:
-        store.remove(ox.Quad(t.subject, t.predicate, t.object, g))
-    for chunk in result.add:
-        store.load(chunk, format=ox.RdfFormat.N_TRIPLES, to_graph=g)
-    store.flush()
-    n = len(store)
-    del store
-    return n
-
-
 def apply(writer: StoreWriter, result: FollowResult) -> int | None:
     """Patch the build's graph (local store or named graph on a server); its size, or None if untouched."""
     if not result.add and not result.remove:
         return None
-    if isinstance(writer, RemoteStoreWriter):
-        writer.remote.delete(result.remove)
-        writer.remote.insert(result.add)
-        return len(writer.remote)
-    assert isinstance(writer, LocalStoreWriter)
-    return apply_to_store(writer.path, result)
+    return writer.patch(result.remove, result.add)
 
 
 def load_reports(build_path: Path, entries: Sequence[ReportSummary]

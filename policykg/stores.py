@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from graph.corpus import create_store, update_store
+from graph.corpus import create_store, patch_store, update_store
 from graph.store import GraphStore
 from sparql.remote import RemoteStore, graph_iri, public_url
 
@@ -47,6 +47,10 @@ class StoreWriter(Protocol):
         """Copy the previous graph, delete ``remove``, insert ``add``; returns the number of triples."""
         ...
 
+    def patch(self, remove: Iterable[ox.Triple], add: Iterable[bytes]) -> int:
+        """Change the graph this writer wrote (a later stage, e.g. the reports); returns its size."""
+        ...
+
     def discard(self) -> None:
         """Undo what a failed build wrote outside its unpublished directory."""
         ...
@@ -69,6 +73,9 @@ class LocalStoreWriter:
                      add: Iterable[bytes]) -> int:
         # a hard-link checkpoint of the published store, then the patch (graph.corpus.update_store)
         return update_store(published.resolve() / (previous.path or "store"), self.path, remove, add)
+
+    def patch(self, remove: Iterable[ox.Triple], add: Iterable[bytes]) -> int:
+        return patch_store(self.path, remove, add)
 
     def discard(self) -> None:
         pass  # the store lives in the unpublished directory, which the build removes
@@ -94,6 +101,9 @@ class RemoteStoreWriter:
                      add: Iterable[bytes]) -> int:
         assert previous.graph is not None
         self.remote.copy_from(previous.graph)
+        return self.patch(remove, add)
+
+    def patch(self, remove: Iterable[ox.Triple], add: Iterable[bytes]) -> int:
         self.remote.delete(remove)
         self.remote.insert(add)
         return len(self.remote)

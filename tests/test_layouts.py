@@ -210,3 +210,11 @@ def test_a_build_refuses_a_document_without_tasks_in_one_line_unless_allowed(tmp
 def test_the_readme_shows_the_evaluation_table_the_command_prints():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert format_table(table_rows(evaluate())) in readme
+
+
+def test_an_appendix_table_is_its_own_chapter_after_the_plan(unit_table):
+    text = ("某区2024年任务清单\n一、总则\n1．做好甲。（牵头单位：区司法局）\n附件\n序号\t工作任务\t牵头单位\n"
+            "1\t乙\t区财政局\n")
+    plan = parse_plan(text, units=unit_table)
+    assert [(c.number, c.title) for c in plan.chapters] == [(1, "总则"), (2, "附件")]
+    assert [(t.text, t.chapter, t.layout) for t in plan.tasks] == [("做好甲。", 1, "clause"), ("乙", 2, "table")]

@@ -34,6 +34,9 @@ def test_a_patch_is_written_to_a_copy_and_the_previous_store_stays(tmp_path: Pat
     assert second.write_update(first.spec, first_dir, [removed], [C]) == 2
     assert contents(open_store(Config(), second.spec, second_dir)) == {"<urn:pk:b>", "<urn:pk:c>"}
     assert contents(open_store(Config(), first.spec, first_dir)) == {"<urn:pk:a>", "<urn:pk:b>"}
+    # a later stage (the reports) patches what the writer wrote, in place
+    assert second.patch([], [A]) == 3
+    assert contents(open_store(Config(), second.spec, second_dir)) == {"<urn:pk:a>", "<urn:pk:b>", "<urn:pk:c>"}
 
 
 def test_a_local_writer_does_not_patch_what_it_cannot_reach(tmp_path: Path) -> None:

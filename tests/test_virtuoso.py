@@ -23,6 +23,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
+from graph.namespaces import XSD
 from policykg.build import Build, build
 from policykg.config import Config
 from sparql.engine import EmbeddedSparqlEngine
@@ -102,9 +103,8 @@ def remote_build(virtuoso: str, tmp_path_factory: pytest.TempPathFactory) -> Bui
     return Build.open(config, auto_build=False)
 
 
-_NUMERIC = {f"http://www.w3.org/2001/XMLSchema#{t}" for t in
-            ("integer", "int", "long", "decimal", "double", "float", "short", "nonNegativeInteger")}
-_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_NUMERIC = {str(XSD[t]) for t in ("integer", "int", "long", "decimal", "double", "float", "short", "nonNegativeInteger")}
+_STRING = str(XSD.string)
 
 
 def norm(term: Any) -> Any:
@@ -166,7 +166,9 @@ def test_canned_queries_give_the_same_rows_on_virtuoso_and_oxigraph(remote_build
             ours = local.query(q.text)
             theirs = remote.query(q.text)
             assert ours.kind == theirs.kind, q.name
-            assert len(ours) > 0, f"{q.name}: no rows on the embedded store, nothing compared"
+            # a query that needs an alignment answers nothing on the Bishan build (it has no parent
+            # plan; test_align checks its rows) but must still compile and agree on Virtuoso
+            assert len(ours) > 0 or "alignment" in q.requires, f"{q.name}: no rows on the embedded store"
             assert rows_of(ours) == rows_of(theirs), f"{q.name} differs on Virtuoso"
     finally:
         local.close()
