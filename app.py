@@ -39,6 +39,7 @@ with st.sidebar:
     counts = build.counts
     st.caption(
         f"{counts.plans} 份规划 · {counts.tasks} 项任务 · {counts.units} 个单位"
+        + (f" · {counts.reports} 份年度报告" if counts.reports else "")
     )
     st.caption(f"构建时间 {build.manifest.created or '—'} · 模型 {build.manifest.model or '—'}")
 

@@ -89,8 +89,8 @@ def cmd_evidence(args: argparse.Namespace) -> int:
     if not b.reports:
         print("no annual reports in the build: put them in data/reports (or `policykg build FILE --kind report`)")
         return 0
-    print(table(["年度", "行", "任务", "得分", "单位", "报告表述", "理由"],
-                [[r["year"], r["line"], r["task"], f"{r['score']:.2f}", "、".join(r["units"]),
+    print(table(["年度", "行", "任务", "名次", "得分", "单位", "报告表述", "理由"],
+                [[r["year"], r["line"], r["task"], r["rank"], f"{r['score']:.2f}", "、".join(r["units"]),
                   clip(r["text"], 40), clip(r["reason"], 36)] for r in rows]))
     print(f"{len(rows)} link(s) from {len({(r['report'], r['statement']) for r in rows})} statement(s)")
     return 0

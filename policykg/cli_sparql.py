@@ -13,17 +13,18 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from graph.namespaces import DISPLAY_PREFIXES, PREFIXES, RDF, RDFS, curie, expand_curie
 from graph.textfmt import table
 from sparql.defaults import DEFAULT_LIMIT, DEFAULT_TIMEOUT, DEFAULT_WORKERS
-from sparql.errors import SparqlError
 from sparql.formats import FORMAT_ALIASES, FORMATS, default_format, display
 from sparql.protocol import SparqlEngine, engine_for_build
 from sparql.queries import get_query, list_queries
 from sparql.results import QueryResult
 from sparql.search import scorer_for_build
+
+from .cli import CliError
 
 ONTOLOGY = Path(__file__).resolve().parent.parent / "graph" / "ontology.ttl"
 _FORMAT_CHOICES = sorted({*FORMATS, *FORMAT_ALIASES})
@@ -34,7 +35,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "sparql",
         help="run a SPARQL query: a canned query name, a .rq file, '-' for stdin, or query text",
-        description="Prefixes pk:, pkid:, org:, dcterms:, rdf:, rdfs:, skos:, xsd: are predeclared. "
+        description=f"Prefixes {', '.join(f'{p}:' for p in PREFIXES)} are predeclared. "
         'Search inside SPARQL: pk:searchScore(?task, "数据共享", 20).',
     )
     p.add_argument("query", metavar="QUERY_OR_FILE_OR_NAME")
@@ -81,13 +82,6 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_describe)
 
 
-def _fail(message: str) -> NoReturn:
-    """Report through the CLI's one error path (policykg.cli.main prints it and exits 2)."""
-    from policykg.cli import CliError
-
-    raise CliError(message)
-
-
 def resolve_query(arg: str) -> str:
     """Query text for a canned query name, a file path, '-' (stdin) or the query itself."""
     if arg == "-":
@@ -98,7 +92,10 @@ def resolve_query(arg: str) -> str:
         pass
     path = Path(arg)
     if len(arg) < 4096 and "\n" not in arg and path.is_file():
-        return path.read_text(encoding="utf-8")
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"{path}: cannot read the query ({exc}); give a UTF-8 text file") from exc
     if "{" in arg or arg.strip().upper().startswith(
         ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE", "PREFIX", "BASE")
     ):
@@ -106,7 +103,7 @@ def resolve_query(arg: str) -> str:
     names = [q.name for q in list_queries()]
     close = difflib.get_close_matches(arg, names, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else "; `policykg queries` lists the names"
-    raise ValueError(f"{arg!r} is not a canned query, a file or a SPARQL query{hint}")
+    raise CliError(f"{arg!r} is not a canned query, a file or a SPARQL query{hint}")
 
 
 def scoped_query(name: str, plans: Sequence[str], known: Sequence[str]) -> str:
@@ -114,7 +111,7 @@ def scoped_query(name: str, plans: Sequence[str], known: Sequence[str]) -> str:
     try:
         query = get_query(name)
     except KeyError:
-        raise ValueError("--plan limits canned queries only; in your own query, bind ?plan yourself") from None
+        raise CliError("--plan limits canned queries only; in your own query, bind ?plan yourself") from None
     return query.for_plans(plans, known=set(known))
 
 
@@ -149,22 +146,13 @@ def _write(data: bytes, output: str | None) -> None:
 def cmd_sparql(args: argparse.Namespace) -> int:
     from policykg.cli import open_build
 
-    try:
-        text = resolve_query(args.query)
-    except (ValueError, OSError) as e:
-        return _fail(str(e))
+    text = resolve_query(args.query)  # errors are PolicykgError: policykg.cli.main reports them
     fmt = FORMAT_ALIASES.get(args.format, args.format)
     build = open_build(args)
     if args.plan:
-        try:
-            text = scoped_query(args.query, args.plan, build.manifest.plan_ids)
-        except ValueError as e:
-            return _fail(str(e))
-    try:
-        with _engine(args, build) as engine:
-            result = engine.query(text)
-    except SparqlError as e:
-        return _fail(str(e))
+        text = scoped_query(args.query, args.plan, build.manifest.plan_ids)
+    with _engine(args, build) as engine:
+        result = engine.query(text)
     if fmt != "table" and result.kind not in FORMATS[fmt].kinds:
         fmt = default_format(result.kind)
         print(f"policykg: {args.format} cannot carry this result; writing {fmt}", file=sys.stderr)
@@ -207,9 +195,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             verbose=args.verbose,
         )
     except OSError as e:
-        return _fail(f"cannot serve on {args.host}:{args.port}: {e.strerror or e}")
-    except SparqlError as e:
-        return _fail(str(e))
+        raise CliError(f"cannot serve on {args.host}:{args.port}: {e.strerror or e}") from e
     return 0
 
 
@@ -263,35 +249,32 @@ def cmd_describe(args: argparse.Namespace) -> int:
     iri = expand_curie(args.term)
     entry = ontology_entry(iri) if iri else None
     build = open_build(args)
-    try:
-        with _engine(args, build) as engine:
-            if entry is not None:  # an ontology term: how much the build uses it
-                p = f"<{iri}>"
-                n = engine.query(
-                    f"SELECT ?triples ?instances WHERE {{ {{ SELECT (COUNT(*) AS ?triples) WHERE {{ ?s {p} ?o }} }} "
-                    f"{{ SELECT (COUNT(DISTINCT ?x) AS ?instances) WHERE {{ ?x rdf:type {p} }} }} }}"
-                ).records()[0]
-                entry["usage"] = {"triples": int(n["triples"]), "instances": int(n["instances"])}
-                return _print_entry(entry, args.format)
-            if iri is None:  # a label: every resource that carries it
-                subjects = [
-                    r["s"]
-                    for r in engine.query(
-                        "SELECT DISTINCT ?s WHERE { { ?s rdfs:label ?l } UNION { ?s skos:altLabel ?l } "
-                        f"UNION {{ ?s dcterms:identifier ?l }} FILTER(STR(?l) = {_literal(args.term)}) }} "
-                        "ORDER BY ?s"
-                    ).records()
-                ]
-                if not subjects:
-                    return _fail(f"nothing is labelled {args.term!r}; give a CURIE (pk:leads) or an IRI")
-            else:
-                subjects = [iri]
-            values = " ".join(f"<{s}>" for s in subjects)
-            result = engine.query(f"DESCRIBE {values}")
-    except SparqlError as e:
-        return _fail(str(e))
+    with _engine(args, build) as engine:
+        if entry is not None:  # an ontology term: how much the build uses it
+            p = f"<{iri}>"
+            n = engine.query(
+                f"SELECT ?triples ?instances WHERE {{ {{ SELECT (COUNT(*) AS ?triples) WHERE {{ ?s {p} ?o }} }} "
+                f"{{ SELECT (COUNT(DISTINCT ?x) AS ?instances) WHERE {{ ?x rdf:type {p} }} }} }}"
+            ).records()[0]
+            entry["usage"] = {"triples": int(n["triples"]), "instances": int(n["instances"])}
+            return _print_entry(entry, args.format)
+        if iri is None:  # a label: every resource that carries it
+            subjects = [
+                r["s"]
+                for r in engine.query(
+                    "SELECT DISTINCT ?s WHERE { { ?s rdfs:label ?l } UNION { ?s skos:altLabel ?l } "
+                    f"UNION {{ ?s dcterms:identifier ?l }} FILTER(STR(?l) = {_literal(args.term)}) }} "
+                    "ORDER BY ?s"
+                ).records()
+            ]
+            if not subjects:
+                raise CliError(f"nothing is labelled {args.term!r}; give a CURIE (pk:leads) or an IRI")
+        else:
+            subjects = [iri]
+        values = " ".join(f"<{s}>" for s in subjects)
+        result = engine.query(f"DESCRIBE {values}")
     if not result.triples:
-        return _fail(f"nothing is known about {args.term!r} in the ontology or the build")
+        raise CliError(f"nothing is known about {args.term!r} in the ontology or the build")
     return _print_graph(result, args.format)
 
 

@@ -45,6 +45,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from graph.namespaces import PREFIXES
 from sparql.defaults import DEFAULT_LIMIT, DEFAULT_MAX_QUERY_BYTES, DEFAULT_TIMEOUT, DEFAULT_WORKERS
 from sparql.errors import EngineError, SparqlError, UnknownFormat
 from sparql.formats import FORMATS, accepted, lookup, negotiate
@@ -55,6 +56,7 @@ from sparql.search import Scorer, scorer_for_build
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7878
+SERVER_NAME = "policykg-sparql"
 #: Seconds uvicorn waits for requests in flight when stopping: a query is cut at the time limit anyway.
 SHUTDOWN_GRACE = 5
 #: Connections the kernel queues before uvicorn accepts them (the stdlib's default of 5 reset connections
@@ -287,7 +289,7 @@ class Endpoint:
 <body><h1>policykg SPARQL 查询端点</h1>
 <p>SPARQL 1.1 endpoint at <code>/sparql</code> (GET <code>?query=</code>, POST form or
 <code>application/sparql-query</code>). Read-only; time limit {cfg.timeout:g} s; at most {cfg.limit:,} rows.
-Prefixes pk:, pkid:, org:, dcterms:, rdf:, rdfs:, skos:, xsd: are predeclared.
+Prefixes {", ".join(f"{p}:" for p in PREFIXES)} are predeclared.
 Search inside SPARQL: <code>pk:searchScore(?task, "数据共享", 20)</code>.</p>
 <form method="post" action="/sparql"><textarea name="query" rows="8" cols="90">SELECT ?task ?text WHERE {{ ?task a pk:Task ; pk:text ?text }} LIMIT 10</textarea><br>
 <select name="format"><option>table</option><option>json</option><option>csv</option><option>tsv</option><option>xml</option><option>turtle</option></select>
@@ -313,6 +315,7 @@ class SparqlServer:
         self.app = Endpoint(engine, config).app()
         self._uvicorn = uvicorn.Server(uvicorn.Config(
             self.app, lifespan="off", timeout_graceful_shutdown=SHUTDOWN_GRACE, backlog=BACKLOG,
+            server_header=False, headers=[("Server", SERVER_NAME)],
             log_config=uvicorn.config.LOGGING_CONFIG if verbose else None,
             log_level="info" if verbose else "warning", access_log=verbose,
         ))

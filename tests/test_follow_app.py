@@ -79,3 +79,14 @@ def test_unit_and_chapter_filters_narrow_the_tasks(follow_data: Path) -> None:
     at = open_page(unit="区应急局", chapter="6")
     assert metrics(at)["任务"] == str(len(expected)) and expected
     assert at.query_params["unit"] == "区应急局"
+
+
+def test_the_task_page_shows_what_the_reports_say(follow_data: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("policykg/app_pages/task.py")
+    at.query_params["task"] = "40"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(m.value for m in at.markdown)
+    assert "落实佐证" in text and "2022年" in text and "加强行政调解" in text

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 import threading
 import time
 import urllib.error
@@ -322,7 +323,7 @@ def test_head_answers_headers_only(server: SparqlServer) -> None:
     qs = urllib.parse.urlencode({"query": "SELECT ?t WHERE { ?t a pk:Task } LIMIT 2"})
     status, headers, body = http(server, f"/sparql?{qs}", method="HEAD")
     assert status == 200 and body == b"" and int(headers["Content-Length"]) > 0
-    assert headers["X-PolicyKG-Rows"] == "2"
+    assert headers["X-PolicyKG-Rows"] == "2" and headers["Server"] == "policykg-sparql"
 
 
 def test_remote_engine_over_the_endpoint_answers_like_the_embedded_one(
@@ -344,3 +345,24 @@ def test_remote_engine_over_the_endpoint_answers_like_the_embedded_one(
                 assert (theirs.variables, theirs.rows) == (ours.variables, ours.rows), q.name
         with pytest.raises(QueryRefused):
             remote.query("DROP ALL")
+
+
+def raw(server: SparqlServer, request: bytes) -> bytes:
+    """Send bytes as they are (urllib always adds Content-Length) and read the whole reply."""
+    host, port = server.server_address
+    with socket.create_connection((host, port), timeout=30) as s:
+        s.sendall(request)
+        reply = b""
+        while chunk := s.recv(65536):
+            reply += chunk
+    return reply
+
+
+def test_bodies_without_a_length_are_411_and_close_the_connection(server: SparqlServer) -> None:
+    head = b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+    chunked = raw(server, head + b"Transfer-Encoding: chunked\r\n\r\n5\r\nASK {\r\n1\r\n}\r\n0\r\n\r\n")
+    no_length = raw(server, head + b"Connection: keep-alive\r\n\r\n")
+    for reply in (chunked, no_length):
+        status, _, rest = reply.partition(b"\r\n")
+        assert status == b"HTTP/1.1 411 Length Required", reply
+        assert b"connection: close" in rest.lower() and b"Content-Length" in rest.split(b"\r\n\r\n")[1]

@@ -10,7 +10,7 @@ import pytest
 
 from graph.namespaces import XSD
 from sparql.errors import FormatMismatch, UnknownFormat
-from sparql.formats import FORMATS, Format, choose, negotiate, register, unregister
+from sparql.formats import FORMATS, Format, choose, lookup, negotiate, register, unregister
 from sparql.results import QueryResult
 
 ROWS = QueryResult("select", ["unit", "n"],
@@ -75,3 +75,10 @@ def test_a_format_that_cannot_carry_the_result_is_406_and_an_unknown_one_400() -
         choose("select", "yaml")
     assert (mismatch.value.status, unknown.value.status) == (406, 400)
     assert {"json", "xml", "csv", "tsv", "turtle", "ntriples", "rdfxml", "jsonld", "table"} <= set(FORMATS)
+
+
+def test_built_in_formats_are_listed_sparql_results_first() -> None:
+    """Error messages and ``--format`` help list formats in registration order; a media type shared by
+    two kinds (application/json) names the SPARQL results format when no kind is given."""
+    assert list(FORMATS)[:9] == ["json", "xml", "csv", "tsv", "turtle", "ntriples", "rdfxml", "jsonld", "table"]
+    assert lookup("application/json") is FORMATS["json"] and lookup("application/json", "graph") is FORMATS["jsonld"]

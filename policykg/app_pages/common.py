@@ -168,7 +168,8 @@ _STAGES: tuple[tuple[str, float, float], ...] = (
     ("graph", 0.10, 0.05),
     ("store", 0.15, 0.10),
     ("search", 0.25, 0.68),
-    ("report", 0.93, 0.06),  # annual reports: parsed, linked to the tasks, stored (policykg.follow)
+    ("report", 0.93, 0.05),  # annual reports: parsed, linked to the tasks, stored (policykg.follow)
+    ("align", 0.98, 0.02),  # plans aligned to their parent plans (policykg.align_stage)
     ("done", 1.0, 0.0),
 )
 _STAGE_LABELS = {
@@ -176,6 +177,7 @@ _STAGE_LABELS = {
     "graph": "生成知识图谱",
     "store": "写入图数据库",
     "report": "关联年度报告",
+    "align": "对照上级方案",
     "search: loading model": "加载语义模型",
     "search: embedding": "计算语义向量",
     "search": "建立检索索引",

@@ -135,11 +135,11 @@ if task_label:
         with st.container(border=True):
             st.markdown(f"**{lk['year']}年** · {c.md_escape(rep.title)} · 第{lk['line']}行 · 得分 {lk['score']:.2f}")
             if s is not None and s.heading:
-                st.caption(s.heading)
+                st.caption(c.md_escape(s.heading))
             st.markdown(c.md_escape(lk["text"]))
             if s is not None and s.figures:
-                st.caption("数据：" + "、".join(f.phrase for f in s.figures))
-            st.caption("关联理由：" + lk["reason"])
+                st.caption("数据：" + c.md_escape("、".join(f.phrase for f in s.figures)))
+            st.caption("关联理由：" + c.md_escape(lk["reason"]))
 
 with st.expander("按任务列表", expanded=False):
     table = pd.DataFrame(

@@ -70,6 +70,18 @@ with right:
     else:
         st.caption("无量化目标")
 
+if b.reports:  # annual reports in the build: what they say was done on this task (issue #15)
+    st.markdown("##### 落实佐证（年度报告）")
+    evidence = sorted((lk for _r, _p, lks in b.reports for lk in lks
+                       if lk["plan"] == plan.id and lk["position"] == task.position),
+                      key=lambda lk: (lk["year"] or 0, lk["report"], lk["statement"]))
+    if not evidence:
+        st.caption("年度报告中没有佐证这项任务的表述。")
+    for lk in evidence:
+        st.markdown(f"**{lk['year']}年** · 得分 {lk['score']:.2f} · {c.md_escape(lk['text'])}")
+        st.caption("关联理由：" + c.md_escape(lk["reason"]))
+    st.markdown(c.md_link("在落实情况页查看", "progress", task=task.label))
+
 st.markdown("##### 最相似的任务")
 top = st.slider("显示数量", 3, 15, 5, key="t_top")
 try:

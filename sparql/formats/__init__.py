@@ -1,11 +1,12 @@
 """Result formats, registered by name (see :mod:`sparql.formats.registry`); one module per format.
 
-Importing this package registers the built-in formats, in the order the CLI lists them.
+Importing this package registers the built-in formats here, in one place and in the order they are
+listed (SPARQL results first), as rdflib registers its built-in plugins in one table; a plugin
+elsewhere calls :func:`register` itself.
 """
 
 from __future__ import annotations
 
-# registration order is the order formats are listed in (and SPARQL results before RDF)
 from . import rdf, sparql_csv, sparql_json, sparql_tsv, sparql_xml, table
 from .registry import (
     FORMAT_ALIASES,
@@ -23,7 +24,13 @@ from .registry import (
 )
 from .table import display
 
-BUILTIN = (sparql_json, sparql_xml, sparql_csv, sparql_tsv, rdf, table)
+BUILTIN: tuple[Format, ...] = (
+    sparql_json.FORMAT, sparql_xml.FORMAT, sparql_csv.FORMAT, sparql_tsv.FORMAT,
+    rdf.TURTLE, rdf.NTRIPLES, rdf.RDFXML, rdf.JSONLD,
+    table.FORMAT,
+)
+for _format in BUILTIN:
+    register(_format)
 
 __all__ = [
     "BUILTIN",

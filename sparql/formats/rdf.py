@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from graph.namespaces import PREFIXES
 
 from ..results import QueryResult
-from .registry import GRAPH, Format, register
+from .registry import GRAPH, Format
 
 
 def writer(fmt: ox.RdfFormat) -> Callable[[QueryResult], bytes]:
@@ -25,18 +25,18 @@ def writer(fmt: ox.RdfFormat) -> Callable[[QueryResult], bytes]:
     return write
 
 
-TURTLE = register(Format(
+TURTLE = Format(
     "turtle", "text/turtle", GRAPH, writer(ox.RdfFormat.TURTLE), aliases=("ttl",),
     accepts=("application/turtle", "application/x-turtle"),
-))
-NTRIPLES = register(Format(
+)
+NTRIPLES = Format(
     "ntriples", "application/n-triples", GRAPH, writer(ox.RdfFormat.N_TRIPLES), aliases=("nt", "n-triples"),
-))
-RDFXML = register(Format(
+)
+RDFXML = Format(
     "rdfxml", "application/rdf+xml", GRAPH, writer(ox.RdfFormat.RDF_XML), aliases=("rdf",),
     accepts=("application/xml",),
-))
-JSONLD = register(Format(
+)
+JSONLD = Format(
     "jsonld", "application/ld+json", GRAPH, writer(ox.RdfFormat.JSON_LD), aliases=("json-ld",),
     accepts=("application/json",),
-))
+)

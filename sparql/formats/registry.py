@@ -1,8 +1,9 @@
-"""The registry of result formats: each format module registers itself by name, aliases and media types.
+"""The registry of result formats, by name, aliases and media types.
 
-As rdflib registers its result serializers by name, a new format is one module that calls
-:func:`register`; the CLI's ``--format`` choices, the endpoint's content negotiation and the app's
-downloads all read this registry, so a format added here is offered everywhere.
+As rdflib registers its result serializers by name, a format is a :class:`Format` that
+:func:`register` adds (the built-in ones in ``sparql/formats/__init__.py``); the CLI's ``--format``
+choices, the endpoint's content negotiation and the app's downloads all read this registry, so a
+format registered once is offered everywhere.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import io
 import pyoxigraph as ox
 
 from ..results import QueryResult, Term
-from .registry import TABULAR, Format, register
+from .registry import TABULAR, Format
 
 
 def value(term: Term | None) -> str:
@@ -34,4 +34,4 @@ def write(r: QueryResult) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-FORMAT = register(Format("csv", "text/csv", TABULAR, write))
+FORMAT = Format("csv", "text/csv", TABULAR, write)

@@ -10,7 +10,7 @@ import pyoxigraph as ox
 from graph.namespaces import XSD
 
 from ..results import QueryResult, Term
-from .registry import TABULAR, Format, register
+from .registry import TABULAR, Format
 
 
 def term_json(term: Term) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def write(r: QueryResult) -> bytes:
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 
-FORMAT = register(Format(
+FORMAT = Format(
     "json", "application/sparql-results+json", TABULAR, write, aliases=("srj",),
     accepts=("application/json", "text/javascript", "application/javascript"),
-))
+)

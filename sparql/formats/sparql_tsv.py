@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..results import QueryResult, Term
-from .registry import TABULAR, Format, register
+from .registry import TABULAR, Format
 
 
 def value(term: Term | None) -> str:
@@ -20,4 +20,4 @@ def write(r: QueryResult) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-FORMAT = register(Format("tsv", "text/tab-separated-values", TABULAR, write))
+FORMAT = Format("tsv", "text/tab-separated-values", TABULAR, write)

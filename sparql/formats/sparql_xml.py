@@ -9,7 +9,7 @@ import pyoxigraph as ox
 from graph.namespaces import SPARQL_RESULTS, XSD
 
 from ..results import QueryResult, Term
-from .registry import TABULAR, Format, register
+from .registry import TABULAR, Format
 
 
 def term_xml(term: Term) -> str:
@@ -48,7 +48,7 @@ def write(r: QueryResult) -> bytes:
     return "\n".join(out).encode("utf-8")
 
 
-FORMAT = register(Format(
+FORMAT = Format(
     "xml", "application/sparql-results+xml", TABULAR, write, aliases=("srx",),
     accepts=("application/xml", "text/xml"),
-))
+)

@@ -12,7 +12,7 @@ from graph.namespaces import curie
 from graph.textfmt import table
 
 from ..results import QueryResult, Term
-from .registry import Format, register
+from .registry import Format
 
 
 def display(term: Term | None) -> str:
@@ -45,6 +45,6 @@ def write(r: QueryResult) -> bytes:
     return (text + footer + "\n").encode("utf-8")
 
 
-FORMAT = register(Format(
+FORMAT = Format(
     "table", "text/plain", ("select", "ask", "graph"), write, aliases=("text", "txt"),
-))
+)
