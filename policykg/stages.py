@@ -259,4 +259,6 @@ def build_search(config: Config, model: str, target: Path, tmp: Path, ids: Seque
     if index is None:
         everything = all_plans()
         index = SearchEngine.build([everything[i] for i in range(len(ids))], tmp / "search", **options).manifest
-    return SearchOutcome(model, index.get("embedded"), (index.get("update") or {}).get("mode"))
+    # the model the index was built with: "auto" resolves to one by corpus size (search.choice)
+    return SearchOutcome(str(index.get("model") or model), index.get("embedded"),
+                         (index.get("update") or {}).get("mode"))

@@ -14,15 +14,20 @@ is implemented; other methods fall back to bm25s.
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-import bm25s
 import numpy as np
 
 
-def index_flat(ids: np.ndarray, offsets: np.ndarray, vocab: Mapping[str, int]) -> bm25s.BM25:
-    """A bm25s index of documents given as token ids back to back (``offsets``: len(docs) + 1)."""
+def index_flat(ids: np.ndarray, offsets: np.ndarray, vocab: Mapping[str, int]) -> Any:
+    """A ``bm25s.BM25`` of documents given as token ids back to back (``offsets``: len(docs) + 1)."""
+    import bm25s
+
     bm25 = bm25s.BM25()
     n_docs = len(offsets) - 1
     if n_docs <= 0:
@@ -64,3 +69,50 @@ def index_flat(ids: np.ndarray, offsets: np.ndarray, vocab: Mapping[str, int]) -
     bm25.vocab_dict = vocab_dict
     bm25.unique_token_ids_set = set(vocab_dict.values())
     return bm25
+
+
+@dataclass
+class Bm25Index:
+    """Scoring over a saved bm25s index without bm25s: its CSC arrays (memory-mapped) and vocabulary.
+
+    Why: importing bm25s pulls in scipy (about 0.3 s), and a search from the shell must answer in
+    under a second. A score is the sum, over the query's tokens in order, of the token's column
+    of precomputed term scores, added in float32 in the same order as bm25s adds them, so the
+    numbers are bm25s's own (tests/test_search_bm25.py).
+    """
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    vocab: dict[str, int]
+    num_docs: int
+
+    @classmethod
+    def from_bm25s(cls, bm25: Any) -> Bm25Index:
+        scores = bm25.scores
+        return cls(scores["data"], scores["indices"], scores["indptr"], dict(bm25.vocab_dict),
+                   int(scores["num_docs"]))
+
+    @classmethod
+    def load(cls, directory: Path) -> Bm25Index:
+        """Read an index written by ``bm25s.BM25.save`` (lucene method, the only one written)."""
+        params = json.loads((directory / "params.index.json").read_text(encoding="utf-8"))
+        if params.get("method") != "lucene":
+            raise ValueError(f"{directory}: BM25 method {params.get('method')!r} is not lucene; rebuild")
+
+        def array(name: str) -> np.ndarray:
+            return np.load(directory / f"{name}.csc.index.npy", mmap_mode="r")
+
+        vocab = json.loads((directory / "vocab.index.json").read_text(encoding="utf-8"))
+        return cls(array("data"), array("indices"), array("indptr"), vocab, int(params["num_docs"]))
+
+    def get_scores(self, tokens: Sequence[str]) -> np.ndarray:
+        """BM25 score of every document for the tokens (tokens not in the vocabulary are ignored)."""
+        scores = np.zeros(self.num_docs, dtype=np.float32)
+        for token in tokens:
+            t = self.vocab.get(token)
+            if t is None:
+                continue
+            start, end = int(self.indptr[t]), int(self.indptr[t + 1])
+            np.add.at(scores, self.indices[start:end], self.data[start:end])
+        return scores

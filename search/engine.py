@@ -25,16 +25,24 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import bm25s
-import faiss
 import numpy as np
 
 from ingest.records import Plan
 
 from . import fusion
-from .choice import AUTO, choose_model
-from .documents import DEFAULT_VIEWS, FORMAT_VERSION, VIEWS, Doc, documents, source_hash, unit_words
-from .embedders import DEFAULT_MODEL, Embedder, get_embedder, normalise_spec
+from .bm25 import Bm25Index
+from .choice import AUTO, DEFAULT_SPEC, choose_model
+from .documents import (
+    DEFAULT_VIEWS,
+    FORMAT_VERSION,
+    VIEWS,
+    Doc,
+    default_views,
+    documents,
+    source_hash,
+    unit_words,
+)
+from .embedders import Embedder, get_embedder, normalise_spec
 from .errors import (
     CorruptIndexError,
     IndexMissingError,
@@ -82,8 +90,8 @@ class SearchEngine:
     notes_at_build: list[str] = []  # noqa: RUF012 - replaced per instance by build()
 
     def __init__(
-        self, directory: Path, plans: Sequence[Plan], manifest: IndexManifest, index: faiss.Index,
-        vec_doc: np.ndarray, bm25: bm25s.BM25, tokenizer: ChineseTokenizer, thesaurus: Thesaurus,
+        self, directory: Path, plans: Sequence[Plan], manifest: IndexManifest, matrix: np.ndarray | None,
+        hnsw: Any, vec_doc: np.ndarray, bm25: Bm25Index, tokenizer: ChineseTokenizer, thesaurus: Thesaurus,
     ) -> None:
         self.directory = directory
         self.plans = list(plans)
@@ -95,9 +103,10 @@ class SearchEngine:
         self._docs: list[Doc] = documents(plans)
         self._key_to_doc = {(d.plan.id, d.task.position): i for i, d in enumerate(self._docs)}
         self._units = UnitLexicon(plans)
-        self._dense = DenseRetriever(index, vec_doc, len(self._docs))
+        self._dense = DenseRetriever(matrix, hnsw, vec_doc, len(self._docs))
         # Fusion knobs, per instance so the evaluation can measure alternatives on one index.
-        self.fusion = FusionConfig()
+        self.fusion = fusion.defaults_for(self.model)
+        self._query_vectors: dict[str, np.ndarray] = {}
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -108,25 +117,27 @@ class SearchEngine:
 
     @classmethod
     def build(
-        cls, plans: Sequence[Plan], directory: Path, *, model: str = DEFAULT_MODEL, thesaurus: Path | None = None,
-        terms: Path | None = None, progress: Progress | None = None, views: Sequence[str] = DEFAULT_VIEWS,
+        cls, plans: Sequence[Plan], directory: Path, *, model: str = DEFAULT_SPEC, thesaurus: Path | None = None,
+        terms: Path | None = None, progress: Progress | None = None, views: Sequence[str] | None = None,
         index: str = "flat", embed_cache: Path | None = None,
     ) -> SearchEngine:
         """Embed and index every task of the plans into ``directory`` (replaced atomically).
 
         ``model``: an embedder name, path, or ``auto`` (by corpus size, ``search.choice``);
-        ``views``: which texts are embedded per task (``search.documents``); ``index``: "flat"
+        ``views``: which texts are embedded per task (``search.documents``; default: the model's);
+        ``index``: "flat"
         (exact) or "hnsw" (approximate, for very large collections); ``embed_cache``: a directory
         where vectors are kept by text hash, so rebuilding after small edits embeds only new texts.
         """
         report = progress or (lambda _msg, _frac: None)
         directory = Path(directory)
-        _check_options(views, index)
         thesaurus = _default_path(thesaurus, "thesaurus.toml")
         terms = _default_path(terms, "terms.txt")
         started = time.perf_counter()
         docs = documents(plans)
-        model, choice = choose_model(normalise_spec(model), len(docs))
+        model, choice = choose_model(normalise_spec(model), (d.task.text for d in docs))
+        views = tuple(views) if views is not None else default_views(model)
+        _check_options(views, index)
         if choice.get("asked") == AUTO:
             report(f"model {choice['reason']}", 0.0)
         words = unit_words(plans) | set(read_terms(terms))
@@ -146,11 +157,11 @@ class SearchEngine:
         manifest.model_choice = choice
         manifest.update = {"mode": "full", "reused_plans": 0, "added_plans": len(plans)}
         manifest.seconds = {"embed": round(embedded_at - started, 3)}
-        faiss_index, bm25 = write_index(
+        matrix, hnsw, bm25 = write_index(
             directory, manifest, dense.matrix, dense.vec_doc, [[d.plan.id, d.task.position] for d in docs],
-            tokens, tokenizer.words, thesaurus, started, report,
+            tokens, tokenizer, thesaurus, started, report, cache=embed_cache,
         )
-        engine = cls(directory, plans, manifest, faiss_index, dense.vec_doc, bm25, tokenizer,
+        engine = cls(directory, plans, manifest, matrix, hnsw, dense.vec_doc, bm25, tokenizer,
                      Thesaurus.load(thesaurus))
         engine.notes_at_build = [
             *([f"{dense.chunked} 个任务超过模型最大长度，已另按句子建立向量（取最大值）"] if dense.chunked else []),
@@ -161,7 +172,7 @@ class SearchEngine:
     @classmethod
     def update(
         cls, previous: Path, directory: Path, plan_ids: Sequence[str], added: Sequence[Plan], *,
-        model: str = DEFAULT_MODEL, thesaurus: Path | None = None, terms: Path | None = None,
+        model: str = DEFAULT_SPEC, thesaurus: Path | None = None, terms: Path | None = None,
         progress: Progress | None = None, embed_cache: Path | None = None,
     ) -> dict[str, Any]:
         """Write into ``directory`` the index of ``plan_ids`` from the ``previous`` index plus ``added`` plans.
@@ -214,26 +225,36 @@ class SearchEngine:
         why = staleness(directory, manifest, model=_query_model(model), plans=plans if check_texts else None)
         if why is not None:
             raise why.error(directory)
-        files = IndexFiles.read(directory)
+        files = IndexFiles.read(directory, manifest.index)
         expected = [[d.plan.id, d.task.position] for d in documents(plans)]
         if (
             files.docs != expected
-            or files.index.ntotal != len(files.vec_doc)
-            or files.index.d != manifest.dimension
+            or files.ntotal != len(files.vec_doc)
+            or files.dim != manifest.dimension
             or (len(files.vec_doc) and int(files.vec_doc.max()) >= len(expected))
         ):
             raise CorruptIndexError(f"search index in {directory} does not match its manifest; rebuild it")
         thesaurus_path = Path(manifest.thesaurus.path or directory / "thesaurus.toml")
         if not thesaurus_path.exists():
             thesaurus_path = directory / "thesaurus.toml"
-        return cls(directory, plans, manifest, files.index, files.vec_doc, files.bm25,
-                   ChineseTokenizer(files.words), Thesaurus.load(thesaurus_path))
+        return cls(directory, plans, manifest, files.matrix, files.hnsw, files.vec_doc, files.bm25,
+                   files.tokenizer(directory), Thesaurus.load(thesaurus_path))
 
     # -------------------------------------------------------------------------------- retrieval
 
     @property
     def embedder(self) -> Embedder:
         return get_embedder(self.model)
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        """A query's vector, remembered for the last 256 queries (the app reruns a page per click)."""
+        vec = self._query_vectors.get(text)
+        if vec is None:
+            vec = self.embedder.embed_queries([text])[0]
+            if len(self._query_vectors) >= 256:
+                self._query_vectors.pop(next(iter(self._query_vectors)))
+            self._query_vectors[text] = vec
+        return vec
 
     @cached_property
     def _facets(self) -> Facets:
@@ -251,7 +272,7 @@ class SearchEngine:
             dense_query = parsed.text
             if config.dense_expand and expansions:
                 dense_query += " " + " ".join(dict.fromkeys(t for _, terms in expansions for t in terms))
-            qvec = self.embedder.embed_queries([dense_query])[0]
+            qvec = self._query_vector(dense_query)
             ranked["dense"] = self._dense.search(qvec, pool, mask)
         return ranked
 

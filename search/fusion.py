@@ -93,6 +93,22 @@ def minmax(ranked: Ranked, weights: Mapping[str, float], config: FusionConfig) -
 
 FUSIONS: dict[str, Fusion] = {"rrf": rrf, "minmax": minmax}
 
+# Chosen per embedder by `python -m search.tune --model M` on queries.toml + heldout.toml (64
+# queries, 48 paraphrases), each with its default views; the outputs are summarised in the README's
+# search section. e5 (text and sentence vectors): min-max fusion with the embedding weighted 2:1,
+# MRR 0.984, recall@5 0.992. USE (text vectors): RRF k=5, embedding 0.3:1, MRR 0.929. Query-dependent
+# weighting helped USE a little (keyword_bm25 1.5: MRR 0.916 → 0.918) and e5 not at all (its best
+# multipliers are 1.0). Other models get the generic setting, measured with USE before this tuning.
+DEFAULTS: dict[str, FusionConfig] = {
+    "e5-small": FusionConfig(method="minmax", weights={"dense": 2.0, "bm25": 1.0}, expansion_weight=0.5),
+    "usem3": FusionConfig(rrf_k=5, weights={"dense": 0.3, "bm25": 1.0}, keyword_bm25=1.5, expansion_weight=0.25),
+}
+
+
+def defaults_for(model: str) -> FusionConfig:
+    """The measured fusion setting for an embedder (the generic one for a model not tuned)."""
+    return DEFAULTS.get(model, FusionConfig())
+
 
 def fuse(ranked: Ranked, text: str, config: FusionConfig) -> dict[int, float]:
     """One score per document from several retrievers' rankings, by ``config.method``."""

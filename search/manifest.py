@@ -30,7 +30,8 @@ from .errors import (
 )
 from .text import read_terms
 
-INDEX_FILES = ("dense.faiss", "vec_doc.npy", "docs.json", "bm25", "userdict.txt")
+INDEX_FILES = ("vec_doc.npy", "docs.json", "bm25", "userdict.txt", "userdict.json")
+DENSE_FILES = {"flat": "vectors.npy", "hnsw": "dense.faiss"}  # the vectors, by index kind
 _REQUIRED = ("format", "model", "dimension", "count", "source_hash", "views")
 
 
@@ -167,7 +168,7 @@ def staleness(
         return Staleness(StaleReason.MODEL, f"it was built with model {manifest.model!r}, "
                          f"not {normalise_spec(model)!r} (vectors of two models are not comparable)",
                          "rebuild it with that model, or query with the index's model")
-    for name in INDEX_FILES:
+    for name in (*INDEX_FILES, DENSE_FILES.get(manifest.index, "dense.faiss")):
         if not (Path(directory) / name).exists():
             return Staleness(StaleReason.FILES, f"{name} is missing")
     if sources is not None:

@@ -2,10 +2,12 @@
 
 ```
 manifest.json   IndexManifest (search.manifest)
-dense.faiss     faiss index of every view vector; vec_doc.npy: the document of each vector
+vectors.npy     every view vector (flat index; an HNSW index is dense.faiss instead)
+vec_doc.npy     the document of each vector
 docs.json       [plan id, task position] per document
 bm25/           bm25s index; tokens.npz: token ids and texts, what an update re-indexes from
-userdict.txt    the tokenizer's dictionary; thesaurus.toml: a copy of the thesaurus used
+userdict.txt    the tokenizer's user words; dictionary/: jieba's base dictionary (text.StoredFreq)
+thesaurus.toml  a copy of the thesaurus used
 ```
 """
 
@@ -22,16 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import bm25s
-import faiss
 import numpy as np
 
-from .bm25 import index_flat
+from .bm25 import Bm25Index, index_flat
 from .documents import Doc, views_of
 from .embedders import Embedder
 from .errors import CorruptIndexError
 from .manifest import IndexManifest
-from .text import ChineseTokenizer
+from .text import DICTIONARY_DIR, ChineseTokenizer, StoredFreq
 
 Progress = Callable[[str, float], None]
 
@@ -54,7 +54,9 @@ class EmbeddingCache:
             if self.path.exists():
                 with np.load(self.path) as z:
                     keys, vecs = z["keys"], z["vectors"]
-                self._data = {bytes(k): v for k, v in zip(keys, vecs, strict=True)}
+                # numpy's "S" dtype drops trailing NUL bytes, so a digest ending in 0x00 came back
+                # 19 bytes long and never matched (1 text in 256 was embedded again): pad it back
+                self._data = {bytes(k).ljust(20, b"\0"): v for k, v in zip(keys, vecs, strict=True)}
         return self._data
 
     def get_many(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
@@ -182,7 +184,7 @@ class Tokens:
         all_ids = np.concatenate(ids).astype(np.int32) if ids else np.zeros(0, np.int32)
         return cls(list(vocab), all_ids, offsets, texts)
 
-    def bm25(self) -> bm25s.BM25:
+    def bm25(self) -> Any:
         """The BM25 index of these documents (``search.bm25``: bm25s's numbers, numpy's speed)."""
         return index_flat(self.ids, self.offsets, {t: i for i, t in enumerate(self.vocab)})
 
@@ -212,38 +214,76 @@ def extend(parts: list[tuple[Tokens, int, int]], source: Tokens, lo: int, hi: in
         parts.append((source, lo, hi))
 
 
-def _faiss_index(matrix: np.ndarray, dim: int, kind: str) -> faiss.Index:
-    if kind == "hnsw":
-        hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        hnsw.hnsw.efConstruction = 80
-        index: faiss.Index = hnsw
-    else:
-        index = faiss.IndexFlatIP(dim)
+def _faiss_index(matrix: np.ndarray, dim: int) -> Any:
+    import faiss
+
+    hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = 80
     if len(matrix):
-        index.add(np.ascontiguousarray(matrix, dtype=np.float32))
-    return index
+        hnsw.add(np.ascontiguousarray(matrix, dtype=np.float32))
+    return hnsw
+
+
+def _dictionary_source(cache: Path | None) -> Path:
+    """jieba's base dictionary stored once per jieba version (in the build cache, else the temp dir)."""
+    import jieba
+
+    version = getattr(jieba, "__version__", "0")
+    root = cache if cache is not None else Path(tempfile.gettempdir()) / f"policykg-{os.getuid()}"
+    source = root / f"jieba-dictionary-{version}"
+    if not (source / "total.txt").exists():
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".jieba-dictionary-", dir=root))
+        StoredFreq.write(tmp)
+        try:
+            tmp.rename(source)
+        except OSError:  # another process stored it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return source
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for path in source.iterdir():
+        try:
+            os.link(path, target / path.name)
+        except OSError:
+            shutil.copyfile(path, target / path.name)
 
 
 def write_index(
     directory: Path, manifest: IndexManifest, matrix: np.ndarray, vec_doc: np.ndarray,
-    doc_keys: list[list[Any]], tokens: Tokens, words: Sequence[str], thesaurus: Path | None,
-    started: float, report: Progress,
-) -> tuple[faiss.Index, bm25s.BM25]:
-    """Index the vectors and tokens and write the index directory, replacing any old one atomically."""
+    doc_keys: list[list[Any]], tokens: Tokens, tokenizer: ChineseTokenizer, thesaurus: Path | None,
+    started: float, report: Progress, cache: Path | None = None,
+) -> tuple[np.ndarray | None, Any, Bm25Index]:
+    """Index the vectors and tokens and write the index directory, replacing any old one atomically.
+
+    Returns what a search needs: the flat vectors (or None) or the HNSW faiss index, and BM25.
+    """
     report("indexing", 0.92)
-    faiss_index = _faiss_index(matrix, manifest.dimension, manifest.index)
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+    hnsw = _faiss_index(matrix, manifest.dimension) if manifest.index == "hnsw" else None
     bm25 = tokens.bm25()
+    dictionary = _dictionary_source(cache)
 
     report("writing", 0.96)
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
     try:
-        faiss.write_index(faiss_index, str(tmp / "dense.faiss"))
+        if hnsw is not None:
+            import faiss
+
+            faiss.write_index(hnsw, str(tmp / "dense.faiss"))
+        else:
+            np.save(tmp / "vectors.npy", matrix)
         np.save(tmp / "vec_doc.npy", np.asarray(vec_doc, dtype=np.int32))
         (tmp / "docs.json").write_text(json.dumps(doc_keys, ensure_ascii=False), encoding="utf-8")
         bm25.save(str(tmp / "bm25"), show_progress=False)
         tokens.save(tmp / "tokens.npz")
-        (tmp / "userdict.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
+        (tmp / "userdict.txt").write_text("\n".join(tokenizer.words) + "\n", encoding="utf-8")
+        (tmp / "userdict.json").write_text(json.dumps(tokenizer.user_freq_entries(), ensure_ascii=False),
+                                           encoding="utf-8")
+        _link_tree(dictionary, tmp / DICTIONARY_DIR)
         if thesaurus is not None and thesaurus.exists():
             shutil.copyfile(thesaurus, tmp / "thesaurus.toml")
         manifest.seconds["total"] = round(time.perf_counter() - started, 3)
@@ -259,42 +299,70 @@ def write_index(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     report("done", 1.0)
-    return faiss_index, bm25
+    return (None if hnsw is not None else matrix), hnsw, Bm25Index.from_bm25s(bm25)
 
 
 @dataclass
 class IndexFiles:
     """An index's files as loaded for searching.
 
-    The faiss index is memory-mapped (``IO_FLAG_MMAP``) and BM25's arrays too (``mmap=True``):
-    opening an index reads only what a query touches, which is what keeps a ``policykg search``
-    from the shell under a second.
+    Flat vectors, BM25's arrays and jieba's dictionary are memory-mapped, and neither faiss nor
+    bm25s is imported (only an HNSW index needs faiss): opening an index reads only what a query
+    touches, which is what keeps ``policykg search`` from the shell under a second.
     """
 
-    index: faiss.Index
+    matrix: np.ndarray | None  # flat index: the vectors
+    hnsw: Any  # HNSW index: the faiss index
     vec_doc: np.ndarray
-    bm25: bm25s.BM25
+    bm25: Bm25Index
     docs: list[list[Any]]
     words: list[str]
+    user_freq: dict[str, int]
+
+    def tokenizer(self, directory: Path) -> ChineseTokenizer:
+        """The index's tokenizer over its stored dictionary (jieba's own when there is none)."""
+        return ChineseTokenizer(self.words, dictionary=directory / DICTIONARY_DIR, user_freq=self.user_freq)
+
+    @property
+    def ntotal(self) -> int:
+        return len(self.matrix) if self.matrix is not None else int(self.hnsw.ntotal)
+
+    @property
+    def dim(self) -> int:
+        return int(self.matrix.shape[1]) if self.matrix is not None else int(self.hnsw.d)
 
     @classmethod
-    def read(cls, directory: Path) -> IndexFiles:
+    def read(cls, directory: Path, kind: str) -> IndexFiles:
         try:
-            index = faiss.read_index(str(directory / "dense.faiss"), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+            matrix, hnsw = None, None
+            if kind == "hnsw":
+                import faiss
+
+                hnsw = faiss.read_index(str(directory / "dense.faiss"))
+            else:
+                matrix = np.load(directory / "vectors.npy", mmap_mode="r")
             vec_doc = np.load(directory / "vec_doc.npy", mmap_mode="r")
-            bm25 = bm25s.BM25.load(str(directory / "bm25"), mmap=True, show_progress=False, verbosity=0)
+            bm25 = Bm25Index.load(directory / "bm25")
             docs = json.loads((directory / "docs.json").read_text(encoding="utf-8"))
             words = (directory / "userdict.txt").read_text(encoding="utf-8").split()
+            user_freq = json.loads((directory / "userdict.json").read_text(encoding="utf-8"))
         except Exception as exc:
             raise CorruptIndexError(f"search index in {directory} is damaged ({exc}); rebuild it") from exc
-        return cls(index, vec_doc, bm25, docs, words)
+        return cls(matrix, hnsw, vec_doc, bm25, docs, words, user_freq)
 
     @classmethod
-    def read_for_update(cls, directory: Path) -> tuple[np.ndarray | None, np.ndarray, list[list[Any]], Tokens]:
+    def read_for_update(
+        cls, directory: Path, kind: str
+    ) -> tuple[np.ndarray | None, np.ndarray, list[list[Any]], Tokens]:
         """The vectors, their documents, the document keys and the tokens an update carries over."""
         try:
-            old_index = faiss.read_index(str(directory / "dense.faiss"))
-            matrix = old_index.reconstruct_n(0, old_index.ntotal) if old_index.ntotal else None
+            if kind == "hnsw":
+                import faiss
+
+                old = faiss.read_index(str(directory / "dense.faiss"))
+                matrix = old.reconstruct_n(0, old.ntotal) if old.ntotal else None
+            else:
+                matrix = np.load(directory / "vectors.npy")
             vec_doc = np.load(directory / "vec_doc.npy")
             docs = json.loads((directory / "docs.json").read_text(encoding="utf-8"))
             tokens = Tokens.load(directory / "tokens.npz")

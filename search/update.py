@@ -23,7 +23,7 @@ import numpy as np
 
 from ingest.records import Plan
 
-from .choice import choose_model
+from .choice import AUTO, choose_model
 from .documents import Doc, combined_hash, documents, plan_hash, unit_words
 from .embedders import get_embedder, normalise_spec
 from .manifest import FileRef, IndexManifest, Sources, Staleness, StaleReason, staleness
@@ -54,6 +54,7 @@ def new_manifest(
 class _Previous:
     """What an update carries over from the previous index."""
 
+    directory: Path
     manifest: IndexManifest
     matrix: np.ndarray | None
     vec_doc: np.ndarray
@@ -127,6 +128,21 @@ def _assemble(
     return matrix, vec_doc_all, doc_keys, Tokens.concat(token_parts)
 
 
+def _choose(spec: str, prev: _Previous, plan_ids: Sequence[str], new: dict[str, Plan]) -> tuple[str, dict[str, Any]]:
+    """``auto`` over the updated corpus; an update cannot change the model (a full build must)."""
+    spans = prev.doc_spans()
+    texts = [t.text for p in new.values() for t in p.tasks]
+    for pid in plan_ids:
+        if pid not in new and pid in spans:
+            lo, hi = spans[pid]
+            texts += prev.tokens.texts[lo:hi]
+    model, choice = choose_model(spec, texts)
+    if model != prev.manifest.model:
+        raise Staleness(StaleReason.MODEL, f"auto now chooses {model!r} ({choice.get('reason', '')}), "
+                        f"the previous index has {prev.manifest.model!r}").error(prev.directory)
+    return model, choice
+
+
 def update_index(
     previous: Path, directory: Path, plan_ids: Sequence[str], added: Sequence[Plan], *, model: str,
     thesaurus: Path | None, terms: Path | None, progress: Progress | None, embed_cache: Path | None,
@@ -138,8 +154,8 @@ def update_index(
     prev_manifest = IndexManifest.read(previous)
     new = {p.id: p for p in added}
     kept = {e["id"]: e for e in prev_manifest.plans if "hash" in e and "words" in e}
-    tasks = sum(len(new[i].tasks) if i in new else int(kept.get(i, {}).get("tasks", 0)) for i in plan_ids)
-    model, choice = choose_model(normalise_spec(model), tasks)
+    spec = normalise_spec(model)
+    model = prev_manifest.model if spec == AUTO else spec  # auto: checked below, once the texts are known
     _check(previous, prev_manifest, model, Sources(terms, thesaurus), plan_ids, new, kept)
     views = prev_manifest.views
     words = set(read_terms(terms))
@@ -148,9 +164,10 @@ def update_index(
     tokenizer = ChineseTokenizer(words)
 
     report("reading the previous index", 0.02)
-    matrix, vec_doc, docs, tokens = IndexFiles.read_for_update(previous)
+    matrix, vec_doc, docs, tokens = IndexFiles.read_for_update(previous, prev_manifest.index)
     old_words = (previous / "userdict.txt").read_text(encoding="utf-8").split()
-    prev = _Previous(prev_manifest, matrix, vec_doc, docs, tokens, old_words)
+    prev = _Previous(previous, prev_manifest, matrix, vec_doc, docs, tokens, old_words)
+    model, choice = _choose(spec, prev, plan_ids, new)
     # words that came or went: only the texts that contain one are cut differently, and cut again
     changed = sorted(set(tokenizer.words) ^ set(old_words))
     recut = [i for i, text in enumerate(tokens.texts) if any(w in text for w in changed)]
@@ -184,6 +201,6 @@ def update_index(
     manifest.update = {"mode": "incremental", "reused_plans": len(plan_ids) - len(new), "added_plans": len(new),
                        "changed_words": changed, "recut_tasks": len(recut)}
     manifest.seconds = {"embed": round(time.perf_counter() - started, 3)}
-    write_index(directory, manifest, matrix_all, vec_doc_all, doc_keys, tokens_all, tokenizer.words,
-                thesaurus, started, report)
+    write_index(directory, manifest, matrix_all, vec_doc_all, doc_keys, tokens_all, tokenizer,
+                thesaurus, started, report, cache=embed_cache)
     return manifest

