@@ -274,15 +274,21 @@ def measure_virtuoso(data: Path, out: Path, one_plan: str) -> dict[str, Any]:
 
 
 def bench_size(n: int, out: Path, seed: int, with_search: bool, rdflib_baseline: bool,
-               with_virtuoso: bool = False) -> dict[str, Any]:
+               with_virtuoso: bool = False, reuse: bool = False) -> dict[str, Any]:
     data = out / f"corpus-{n}"
-    shutil.rmtree(data, ignore_errors=True)
-    (data / "plans").mkdir(parents=True)
-    for name in ("units.toml", "thesaurus.toml", "terms.txt"):
-        shutil.copy(ROOT / "data" / name, data / name)
-    for i in range(n):
-        name, text = generate_plan(i, seed)
-        (data / "plans" / name).write_text(text, encoding="utf-8")
+    names = [generate_plan(i, seed)[0] for i in range(n)] if reuse else []
+    if reuse and (data / "plans").is_dir() and set(names) <= {p.name for p in (data / "plans").iterdir()}:
+        for extra in set((data / "plans").iterdir()) - {data / "plans" / name for name in names}:
+            extra.unlink()  # the plan the last run added; the build below is then incremental (or full
+            # when the describing code changed), and measures that build, not a cold one
+    else:
+        shutil.rmtree(data, ignore_errors=True)
+        (data / "plans").mkdir(parents=True)
+        for name in ("units.toml", "thesaurus.toml", "terms.txt"):
+            shutil.copy(ROOT / "data" / name, data / name)
+        for i in range(n):
+            name, text = generate_plan(i, seed)
+            (data / "plans" / name).write_text(text, encoding="utf-8")
     row: dict[str, Any] = {"plans": n}
     row["build"] = run_child(data, with_search)
     build_dir = Path(row["build"]["build_dir"])
@@ -397,6 +403,8 @@ def main() -> None:
     parser.add_argument("--rdflib-timeout", type=int, default=RDFLIB_TIMEOUT, help="seconds per rdflib query")
     parser.add_argument("--virtuoso", action="store_true",
                         help="also build each corpus into a private Virtuoso (--store) and time the queries there")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep an existing corpus-N of the same seed under --out (no new plans; its build is updated)")
     parser.add_argument("--child-build", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-store", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -409,7 +417,7 @@ def main() -> None:
     for n in (int(x) for x in args.sizes.split(",")):
         print(f"corpus_bench: {n} plans ...", file=sys.stderr, flush=True)
         results["rows"].append(bench_size(n, args.out, args.seed, not args.no_search, not args.no_rdflib,
-                                          args.virtuoso))
+                                          args.virtuoso, args.reuse))
         (args.out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
         print(table(results["rows"]), file=sys.stderr, flush=True)
     print(table(results["rows"]))
