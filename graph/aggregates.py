@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
 from . import namespaces as ns
 from .namespaces import PK
@@ -122,11 +122,15 @@ def aggregate_triples(plan_id: str, triples: Iterable[Triple]) -> list[Triple]:
         for ch in in_chapter.get(task, ()):
             lead_units[ch].add(unit)
     for ch in sorted(f.of_type(PK.Chapter)):
-        node(f"/chapter/{str(ch).rsplit('/', 1)[-1]}", PK.totalsOfChapter, ch, [
-            (PK.sectionCount, len(sections[ch])), (PK.taskCount, len(ch_tasks[ch])),
+        a = node(f"/chapter/{str(ch).rsplit('/', 1)[-1]}", PK.totalsOfChapter, ch, [
+            (PK.chapterSectionCount, len(sections[ch])), (PK.chapterTaskCount, len(ch_tasks[ch])),
             (PK.tasksWithDeadline, len(with_deadline[ch])), (PK.tasksWithTarget, len(with_target[ch])),
             (PK.leadUnitCount, len(lead_units[ch])),
         ])
+        # the chapter's own number, label and title, copied: the query then joins chapter-sized scans only
+        out.extend((a, copy, value) for fact, copy in ((PK.number, PK.chapterNumber), (PK.label, PK.chapterLabel),
+                                                      (DCTERMS.title, PK.chapterTitle))
+                   if (value := f.one.get((ch, fact))) is not None)
 
     # sections-most-tasks: tasks per section
     in_section: dict[Any, int] = defaultdict(int)
