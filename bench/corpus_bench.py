@@ -89,12 +89,13 @@ def _own_peak_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def child_build(data: Path, with_search: bool) -> dict[str, Any]:
-    """Run one build in this (child) process and report what it cost."""
+def child_build(data: Path, with_search: bool, store_url: str | None = None) -> dict[str, Any]:
+    """Run one build in this (child) process and report what it cost (``store_url``: into that server)."""
     from policykg.build import build
     from policykg.config import Config
 
-    config = Config(data_dir=data)
+    config = Config(data_dir=data, store_url=store_url,
+                    **({"build_dir": data / "build-remote"} if store_url else {}))
     t0 = time.perf_counter()
     info = build(config, with_search=with_search)
     seconds = time.perf_counter() - t0
@@ -111,7 +112,7 @@ def child_build(data: Path, with_search: bool) -> dict[str, Any]:
     }
 
 
-def run_child(data: Path, with_search: bool) -> dict[str, Any]:
+def run_child(data: Path, with_search: bool, store_url: str | None = None) -> dict[str, Any]:
     out = subprocess.run(
         [
             sys.executable,
@@ -120,6 +121,7 @@ def run_child(data: Path, with_search: bool) -> dict[str, Any]:
             "--child-build",
             str(data),
             *([] if with_search else ["--no-search"]),
+            *(["--child-store", store_url] if store_url else []),
         ],
         cwd=ROOT,
         check=True,
@@ -163,6 +165,7 @@ def measure_queries(data: Path, rdflib_baseline: bool, with_search: bool) -> dic
     store = b.store
     one_plan = b.manifest.plans[len(b.manifest.plans) // 2].id
     sparql: dict[str, dict[str, Any]] = {"_plan": {"id": one_plan}}
+    in_process(store.path, scorer, sparql)
     # the time-limited engine (a worker process), so one runaway query cannot stall the benchmark
     # the engine's default row cap (10,000), as analysts run the queries from the CLI, endpoint and app
     with EmbeddedSparqlEngine(store.path, timeout=OX_TIMEOUT, scorer=scorer) as ox_engine:
@@ -177,7 +180,7 @@ def measure_queries(data: Path, rdflib_baseline: bool, with_search: bool) -> dic
                 except QueryTimeout:
                     runs = [-OX_TIMEOUT]  # negative: "more than"
                     break
-            sparql[cq.name] = {"p50_ms": 1000 * statistics.median(runs)}
+            sparql.setdefault(cq.name, {})["p50_ms"] = 1000 * statistics.median(runs)
             if cq.scopable:  # the same query limited to one plan (policykg sparql NAME --plan ID)
                 text = cq.for_plans([one_plan])
                 ox_engine.query(text)
@@ -209,7 +212,69 @@ def measure_queries(data: Path, rdflib_baseline: bool, with_search: bool) -> dic
     return {"search": search, "sparql": sparql}
 
 
-def bench_size(n: int, out: Path, seed: int, with_search: bool, rdflib_baseline: bool) -> dict[str, Any]:
+def in_process(store_path: Path, scorer: Any, sparql: dict[str, dict[str, Any]]) -> None:
+    """Every canned query in this process (``sparql.run.run_query``, the 10,000-row cap, no worker
+    round trip): p50 of 5 runs after a warm-up, whole corpus (``inproc_ms``) and one plan."""
+    import pyoxigraph as ox
+
+    from sparql.defaults import DEFAULT_LIMIT
+    from sparql.queries import list_queries
+    from sparql.run import run_query
+    from sparql.search import compute_scores
+
+    ox_store = ox.Store.read_only(str(store_path))
+    one_plan = sparql["_plan"]["id"]
+    for cq in list_queries():
+        if "search" in cq.requires and scorer is None:
+            continue
+        texts = [("inproc_ms", cq.text)] + ([("inproc_plan_ms", cq.for_plans([one_plan]))] if cq.scopable else [])
+        for key, text in texts:
+            scores = compute_scores(text, scorer)
+            run_query(ox_store, text, limit=DEFAULT_LIMIT, scores=scores)
+            runs = [run_query(ox_store, text, limit=DEFAULT_LIMIT, scores=scores).elapsed for _ in range(5)]
+            sparql.setdefault(cq.name, {})[key] = 1000 * statistics.median(runs)
+    del ox_store
+
+
+def measure_virtuoso(data: Path, out: Path, one_plan: str) -> dict[str, Any]:
+    """Build the same corpus into a private Virtuoso (``--store URL``) and time every canned query
+    there (5 runs after a warm-up, over HTTP, the same 10,000-row cap), whole corpus and one plan."""
+    from bench.virtuoso import database_bytes, virtuoso
+    from sparql.errors import SparqlError
+    from sparql.queries import list_queries
+    from sparql.remote import RemoteSparqlEngine, RemoteStore
+
+    result: dict[str, Any] = {"queries": {}}
+    folder = out / f"virtuoso-{data.name}"
+    with virtuoso(folder) as (url, _):
+        result["build"] = run_child(data, False, url)
+        from policykg.build import Build
+        from policykg.config import Config
+
+        b = Build.open(Config(data_dir=data, build_dir=data / "build-remote", store_url=url), auto_build=False)
+        assert isinstance(b.store, RemoteStore)
+        engine = RemoteSparqlEngine(b.store, timeout=OX_TIMEOUT)
+        for cq in list_queries():
+            if "search" in cq.requires:
+                continue  # the graph-only remote build has no search index
+            entry: dict[str, float] = {}
+            texts = [("p50_ms", cq.text)] + ([("plan_p50_ms", cq.for_plans([one_plan]))] if cq.scopable else [])
+            for key, text in texts:
+                try:
+                    engine.query(text)
+                    runs = [engine.query(text).elapsed for _ in range(5)]
+                    entry[key] = 1000 * statistics.median(runs)
+                except SparqlError as exc:
+                    entry[key] = -1.0
+                    entry[key + "_error"] = str(exc)[:200]  # type: ignore[assignment]
+            result["queries"][cq.name] = entry
+    result["database_bytes"] = database_bytes(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def bench_size(n: int, out: Path, seed: int, with_search: bool, rdflib_baseline: bool,
+               with_virtuoso: bool = False) -> dict[str, Any]:
     data = out / f"corpus-{n}"
     shutil.rmtree(data, ignore_errors=True)
     (data / "plans").mkdir(parents=True)
@@ -224,6 +289,8 @@ def bench_size(n: int, out: Path, seed: int, with_search: bool, rdflib_baseline:
     row["store_bytes"] = _du(build_dir / "store")
     row["build_bytes"] = _du(build_dir)
     row.update(measure_queries(data, rdflib_baseline, with_search))
+    if with_virtuoso:
+        row["virtuoso"] = measure_virtuoso(data, out, row["sparql"]["_plan"]["id"])
     name, text = generate_plan(n, seed)  # one more plan: an incremental build
     (data / "plans" / name).write_text(text, encoding="utf-8")
     row["add_one"] = run_child(data, with_search)
@@ -255,6 +322,41 @@ def _ratio(base: float | None, ours: float) -> str:
     return f"≥{-base / ours:,.0f}" if base < 0 else f"{base / ours:,.0f}"
 
 
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"≥{-value:,.0f}" if value < 0 else f"{value:,.1f}"
+
+
+def query_table(r: dict[str, Any]) -> list[str]:
+    """One size's canned queries: p50 ms over the whole corpus and limited to one plan, in this process
+    (``run_query``) and through the worker engine the CLI, endpoint and app use; rdflib's time over the
+    in-process one; Virtuoso's p50 over HTTP when measured."""
+    sparql = r.get("sparql", {})
+    virt = (r.get("virtuoso") or {}).get("queries", {})
+    queries = sorted(q for q in sparql if not q.startswith("_"))
+    if not queries:
+        return []
+    head = ("| canned query | whole corpus: in-process (rdflib ×) | engine | one plan: in-process (rdflib ×) | engine |"
+            + (" Virtuoso whole | Virtuoso one plan |" if virt else ""))
+    out = ["", f"{r['plans']} plans (one plan: {sparql.get('_plan', {}).get('id', '?')})", "", head,
+           "|---|" + "---:|" * (6 if virt else 4)]
+    for q in queries:
+        m = sparql[q]
+        whole, one = m.get("inproc_ms"), m.get("inproc_plan_ms")
+        cells = [
+            f"{_ms(whole)} ({_ratio(m.get('rdflib_ms'), whole or 0)})",
+            _ms(m.get("p50_ms")),
+            f"{_ms(one)} ({_ratio(m.get('rdflib_plan_ms'), one or 0)})" if one is not None else "—",
+            _ms(m.get("plan_p50_ms")),
+        ]
+        if virt:
+            v = virt.get(q, {})
+            cells += ["error" if f"{k}_error" in v else _ms(v.get(k)) for k in ("p50_ms", "plan_p50_ms")]
+        out.append(f"| {q} | " + " | ".join(cells) + " |")
+    return out
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| plans | tasks | triples | build s | embed texts | peak RSS MB | store MB | search p50/p95 ms "
@@ -279,26 +381,8 @@ def table(rows: list[dict[str, Any]]) -> str:
             + " | " + ", ".join(f"{k} {v:.2f}" for k, v in add["seconds"].items())
             + f" ({add.get('search') or 'no search'}, {add.get('embedded_texts')} texts embedded) |"
         )
-    queries = sorted({q for r in rows for q in r.get("sparql", {}) if not q.startswith("_")})
-    if queries:
-        lines += [
-            "",
-            "| canned query | " + " | ".join(f"{r['plans']} plans: p50 ms (rdflib ×) · one plan (rdflib ×)"
-                                             for r in rows) + " |",
-            "|---|" + "---:|" * len(rows),
-        ]
-        for q in queries:
-            cells = []
-            for r in rows:
-                m = r.get("sparql", {}).get(q)
-                if not m:
-                    cells.append("—")
-                    continue
-                one = m.get("plan_p50_ms")
-                whole = f"≥{-m['p50_ms']:,.0f}" if m["p50_ms"] < 0 else f"{m['p50_ms']:,.1f}"
-                cells.append(f"{whole} ({_ratio(m.get('rdflib_ms'), m['p50_ms'])})"
-                             + (f" · {one:.1f} ({_ratio(m.get('rdflib_plan_ms'), one)})" if one is not None else ""))
-            lines.append(f"| {q} | " + " | ".join(cells) + " |")
+    for r in rows:
+        lines += query_table(r)
     return "\n".join(lines)
 
 
@@ -311,17 +395,21 @@ def main() -> None:
     parser.add_argument("--no-search", action="store_true", help="graph only (no embedding, no search)")
     parser.add_argument("--no-rdflib", action="store_true", help="skip the rdflib baseline")
     parser.add_argument("--rdflib-timeout", type=int, default=RDFLIB_TIMEOUT, help="seconds per rdflib query")
+    parser.add_argument("--virtuoso", action="store_true",
+                        help="also build each corpus into a private Virtuoso (--store) and time the queries there")
     parser.add_argument("--child-build", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-store", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_build:
-        print(json.dumps(child_build(args.child_build, not args.no_search)))
+        print(json.dumps(child_build(args.child_build, not args.no_search, args.child_store)))
         return
     RDFLIB_TIMEOUT = args.rdflib_timeout
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv), "rows": []}
     for n in (int(x) for x in args.sizes.split(",")):
         print(f"corpus_bench: {n} plans ...", file=sys.stderr, flush=True)
-        results["rows"].append(bench_size(n, args.out, args.seed, not args.no_search, not args.no_rdflib))
+        results["rows"].append(bench_size(n, args.out, args.seed, not args.no_search, not args.no_rdflib,
+                                          args.virtuoso))
         (args.out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
         print(table(results["rows"]), file=sys.stderr, flush=True)
     print(table(results["rows"]))

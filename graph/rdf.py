@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any, cast
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, RDF, RDFS, SKOS, XSD
@@ -12,6 +13,7 @@ from ingest.parser import make_plan_id
 from ingest.records import Plan, Role, Unit
 
 from . import namespaces as ns
+from .aggregates import aggregate_triples
 from .namespaces import PK
 
 ROLE_PREDICATES: dict[Role, URIRef] = {
@@ -77,7 +79,28 @@ def _add_unit(g: Graph, plan: Plan, unit: Unit) -> URIRef:
     return u
 
 
+class _Collect:
+    """Stands in for a Graph while one plan is described: its triples, deduplicated, in order."""
+
+    def __init__(self) -> None:
+        self.triples: dict[tuple[Any, Any, Any], None] = {}
+
+    def add(self, triple: tuple[Any, Any, Any]) -> None:
+        self.triples[triple] = None
+
+
 def add_plan(g: Graph, plan: Plan) -> None:
+    """Describe ``plan`` in ``g``: its facts, then its aggregates computed from those very triples
+    (:mod:`graph.aggregates`), so both always come from one description."""
+    facts = _Collect()
+    _describe(cast(Graph, facts), plan)
+    for t in facts.triples:
+        g.add(t)
+    for t in aggregate_triples(plan.id, facts.triples):
+        g.add(t)
+
+
+def _describe(g: Graph, plan: Plan) -> None:
     p = URIRef(ns.plan_iri(plan.id))
     gov = URIRef(ns.government_iri(gov_id(plan)))
     g.add((p, RDF.type, PK.Plan))

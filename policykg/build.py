@@ -253,7 +253,8 @@ class _Run:
         """Incremental or full: the store patch when the previous store can take one, and the plans
         this build works on (all of them for a full build, the new ones otherwise)."""
         prev = self.previous
-        if prev is not None and writer.can_update(prev.store, self.target):
+        # a store described by other code (say, without today's aggregates) is written anew, not patched
+        if prev is not None and prev.describer == self.cache.describer and writer.can_update(prev.store, self.target):
             self.step = plan_store_update(prev, self.ids, self.keys, self.cache)
         wanted = range(len(self.files)) if self.step is None else self.step.add
         self.plans = self.final_plans(wanted)
@@ -358,6 +359,7 @@ class _Run:
             files=files,
             reports=followed.entries,
             reports_fingerprint=follow.fingerprint(report_files),
+            describer=self.cache.describer,
         )
 
 

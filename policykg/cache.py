@@ -24,7 +24,9 @@ from .manifest import BuildManifest
 CACHE_DAYS = 7  # an entry of the build cache no kept build uses is dropped after this many days
 _ROOT = Path(__file__).resolve().parents[1]
 # the code that turns sources into records and triples: an upgraded parser makes old builds stale
-CODE_THAT_SHAPES_BUILDS = ("ingest", "graph/rdf.py", "graph/namespaces.py", "graph/corpus.py")
+CODE_THAT_SHAPES_BUILDS = ("ingest", "graph/rdf.py", "graph/aggregates.py", "graph/namespaces.py", "graph/corpus.py")
+#: the code that turns records into triples (a plan's facts and its aggregates)
+CODE_THAT_DESCRIBES = ("graph/rdf.py", "graph/aggregates.py", "graph/namespaces.py", "graph/corpus.py")
 
 
 def sha256_file(path: Path) -> str:
@@ -64,13 +66,13 @@ class BuildCache:
         for d in (self.records, self.triples):
             d.mkdir(parents=True, exist_ok=True)
         self._parser = code_fingerprint("ingest")
-        self._describer = code_fingerprint("graph/rdf.py", "graph/namespaces.py", "graph/corpus.py")
+        self.describer = code_fingerprint(*CODE_THAT_DESCRIBES)
 
     def record_key(self, sha: str, name: str, units_sha: str) -> str:
         return hashlib.sha256(f"{sha}|{name}|{units_sha}|{self._parser}".encode()).hexdigest()[:32]
 
     def triples_key(self, record_key: str, plan_id: str) -> str:
-        return hashlib.sha256(f"{record_key}|{plan_id}|{self._describer}".encode()).hexdigest()[:32]
+        return hashlib.sha256(f"{record_key}|{plan_id}|{self.describer}".encode()).hexdigest()[:32]
 
     def record_path(self, key: str) -> Path:
         return self.records / f"{key}.json"

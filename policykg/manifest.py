@@ -199,6 +199,7 @@ class BuildManifest:
     parents_fingerprint: str = ""  # of data/parents ("" when empty): a change there makes the build stale
     reports: list[ReportSummary] = field(default_factory=list)
     reports_fingerprint: str = ""  # names and contents of the report files read
+    describer: str = ""  # fingerprint of the code that made the triples: another one cannot patch this store
 
     @property
     def plan_ids(self) -> list[str]:

@@ -1,0 +1,162 @@
+"""Per-plan aggregates (graph/aggregates.py) and the canned queries that read them (issue #17).
+
+The specification: every canned query that reads aggregates answers exactly what its raw-triples
+version (``graph/queries/raw/<name>.rq``) answers, over the whole corpus and limited to one plan,
+on Oxigraph and on rdflib; and after each incremental step (add, change, remove a plan) the
+store's aggregates are the ones a full build of the same plans writes.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+
+from graph.namespaces import sparql_prologue
+from policykg.build import Build, build
+from policykg.config import Config
+from sparql.engine import EmbeddedSparqlEngine as SparqlEngine
+from sparql.queries import QUERIES_DIR, get_query, list_queries
+from tests.conftest import copy_data
+from tests.test_many_plans import yongchuan_text
+
+READS_AGGREGATES = re.compile(r"pk:(aggregateInPlan|totalsOf)")
+RAW_DIR = QUERIES_DIR / "raw"
+RAW = list_queries(RAW_DIR)
+# a draft and a final text of one district (shared units), another district, synthetic plans in
+# the other layouts (role lines, inline roles, a task table, measures without units)
+SYNTH = (1, 2, 3, 4, 5, 6)
+
+
+def bishan_final(text: str) -> str:
+    """The Bishan draft as a final text: no 征求意见稿 line, one task fewer, one more lead unit."""
+    lines = [line for line in text.splitlines() if line.strip() != "（征求意见稿）"]
+    out = "\n".join(lines)
+    return out.replace("（牵头单位：区司法局；", "（牵头单位：区司法局、区大数据发展局；", 3)
+
+
+def make_corpus(root: Path, synth: tuple[int, ...] = SYNTH) -> Path:
+    from bench.synth import generate_plan
+
+    data = copy_data(root)
+    plans = data / "plans"
+    draft = next(plans.iterdir())
+    (plans / "chongqing-bishan-2021-2025-final.txt").write_text(bishan_final(draft.read_text(encoding="utf-8")),
+                                                                encoding="utf-8")
+    (plans / "chongqing-yongchuan-2021-2025-draft.txt").write_text(yongchuan_text(), encoding="utf-8")
+    for i in synth:
+        name, text = generate_plan(i, 7)
+        (plans / name).write_text(text, encoding="utf-8")
+    return data
+
+
+def open_build(data: Path) -> Build:
+    config = Config(data_dir=data, build_dir=data / "build")
+    build(config, with_search=False)
+    return Build.open(config, auto_build=False)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    return open_build(make_corpus(tmp_path_factory.mktemp("agg") / "data"))
+
+
+def rows(result: Any) -> Counter[Any]:
+    if result.kind == "graph":
+        return Counter(result.triples)
+    return Counter(result.rows)
+
+
+def sort_keys(result: Any, query_text: str) -> list[tuple[Any, ...]]:
+    """The rows' values of the ORDER BY variables, in answer order (ties may come in any order)."""
+    order = query_text.rsplit("ORDER BY", 1)[1].split("LIMIT")[0]
+    names = [w.strip("()").removeprefix("DESC(").removeprefix("?") for w in order.split()]
+    idx = [result.variables.index(n.rstrip(")")) for n in names if n.rstrip(")") in result.variables]
+    return [tuple(str(row[i]) for i in idx) for row in result.rows]
+
+
+def test_every_rewritten_query_has_its_raw_version() -> None:
+    canned = {q.name for q in list_queries()}
+    assert len(RAW) >= 10 and {q.name for q in RAW} <= canned
+    for raw in RAW:
+        assert not READS_AGGREGATES.search(raw.text), f"{raw.name}: the raw version must not read aggregates"
+        assert READS_AGGREGATES.search(get_query(raw.name).text), f"{raw.name}: the canned one reads none"
+
+
+@pytest.mark.parametrize("raw", RAW, ids=lambda q: q.name)
+def test_canned_query_answers_as_the_raw_triples(raw: Any, corpus: Build) -> None:
+    canned = get_query(raw.name)
+    plans = corpus.manifest.plan_ids
+    assert len(plans) == 3 + len(SYNTH)
+    with SparqlEngine(corpus.store.path, timeout=120, limit=10**6) as engine:
+        for scope in ([], [plans[0]], [plans[1], plans[2]]):
+            fast = engine.query(canned.for_plans(scope))
+            slow = engine.query(raw.for_plans(scope))
+            assert len(slow) > 0, f"{raw.name} {scope}: no rows, nothing compared"
+            assert rows(fast) == rows(slow), f"{raw.name} limited to {scope}"
+            assert sort_keys(fast, canned.text) == sort_keys(slow, raw.text), f"{raw.name} {scope}: order"
+
+
+def test_canned_queries_answer_on_rdflib_as_on_oxigraph(corpus: Build) -> None:
+    """The same triples in rdflib's memory store: the aggregate queries are plain SPARQL 1.1."""
+    graph = corpus.store.to_memory_graph()
+    with SparqlEngine(corpus.store.path, timeout=120, limit=10**6) as engine:
+        for raw in RAW:
+            ours = engine.query(get_query(raw.name).text)
+            theirs = list(graph.query(sparql_prologue() + get_query(raw.name).text))
+            assert len(theirs) == len(ours) > 0, raw.name
+
+
+def aggregates(b: Build) -> set[ox.Triple]:
+    store = ox.Store.read_only(str(b.store.path))
+    return {q.triple for q in store.quads_for_pattern(None, None, None)
+            if isinstance(q.subject, ox.NamedNode) and "/aggregate" in q.subject.value}
+
+
+def test_aggregates_after_each_incremental_step_equal_a_full_build(tmp_path: Path) -> None:
+    data = make_corpus(tmp_path / "inc", synth=(1, 2))
+    plans = data / "plans"
+    first = open_build(data)
+    assert first.manifest.incremental.mode == "full" and aggregates(first)
+
+    def step(change: Any) -> None:
+        change()
+        inc = open_build(data)
+        assert inc.manifest.incremental.mode == "incremental"
+        full_data = tmp_path / f"full-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(plans, full_data / "plans")
+        for name in ("units.toml", "thesaurus.toml", "terms.txt"):
+            if (data / name).exists():
+                shutil.copy(data / name, full_data / name)
+        full = open_build(full_data)
+        assert aggregates(inc) == aggregates(full)
+        whole = get_query("unit-workload").text
+        with SparqlEngine(inc.store.path, timeout=60, limit=10**6) as a, \
+                SparqlEngine(full.store.path, timeout=60, limit=10**6) as b:
+            assert rows(a.query(whole)) == rows(b.query(whole))
+
+    from bench.synth import generate_plan
+
+    name, text = generate_plan(9, 7)
+    step(lambda: (plans / name).write_text(text, encoding="utf-8"))  # add
+    final = plans / "chongqing-bishan-2021-2025-final.txt"  # change a plan that shares its units
+    step(lambda: final.write_text(final.read_text(encoding="utf-8").replace("区大数据发展局、", "", 1),
+                                  encoding="utf-8"))
+    step(lambda: (plans / "chongqing-yongchuan-2021-2025-draft.txt").unlink())  # remove
+
+
+def test_a_store_described_by_other_code_is_rebuilt_not_patched(tmp_path: Path) -> None:
+    """A previous build without today's aggregates must not be patched (its other plans would keep none)."""
+    from policykg.manifest import read_manifest, write_manifest
+
+    data = make_corpus(tmp_path / "old", synth=())
+    first = open_build(data)
+    write_manifest(first.path, replace(read_manifest(first.path), describer="older-code"))
+    (data / "plans" / "chongqing-yongchuan-2021-2025-draft.txt").unlink()
+    assert open_build(data).manifest.incremental.mode == "full"
