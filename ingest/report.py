@@ -161,96 +161,113 @@ def _head_and_rest(title: str) -> tuple[str, str]:
     return title.rstrip("。；").strip(), ""
 
 
+class _BodyReader:
+    """Reads a report's body line by line into statements, keeping the headings each sits under.
+
+    Lines before the first chapter heading (一、…) are the preamble; a chapter's title decides the
+    kind of the statements under it (progress, shortcomings, next year's plans)."""
+
+    def __init__(self, finder: _UnitFinder) -> None:
+        self.finder = finder
+        self.preamble: list[str] = []
+        self.statements: list[Statement] = []
+        self.chapter_title = self.section_title = self.item_title = ""
+        self.kind: StatementKind = "progress"
+        self.seen_chapter = False
+
+    def add(self, line_no: int, label: str, body: str) -> None:
+        body = body.strip()
+        if not body:
+            return
+        heading = " › ".join(x for x in (self.chapter_title, self.section_title, self.item_title) if x)
+        self.statements.append(Statement(
+            position=len(self.statements) + 1, line=line_no, label=label, heading=heading, text=body,
+            kind=self.kind, units=self.finder.find(body), figures=find_figures(body),
+        ))
+
+    def add_paragraph(self, line_no: int, label: str, body: str) -> None:
+        lead, items = _split_shi(body)
+        if not items:
+            self.add(line_no, label, body)
+            return
+        if lead and len(lead) > 40:  # a lead sentence that says something of its own
+            self.add(line_no, label, lead)
+        for marker, item, _offset in items:
+            self.add(line_no, marker, item)
+
+    def read(self, line_no: int, line: str) -> None:
+        m_ch = _CHAPTER.match(line)
+        if m_ch and chinese_to_int(m_ch.group("num")) and len(m_ch.group("title")) <= _TITLE_MAX:
+            self.chapter_title = m_ch.group("title").strip().rstrip("。")
+            self.section_title = self.item_title = ""
+            self.kind = _chapter_kind(self.chapter_title)
+            self.seen_chapter = True
+        elif not self.seen_chapter:
+            self.preamble.append(line)
+        elif (m_sec := _SECTION.match(line)) and chinese_to_int(m_sec.group("num")):
+            head, rest = _head_and_rest(m_sec.group("title"))
+            self.section_title, self.item_title = head, ""
+            if rest:
+                self.add_paragraph(line_no, "", rest)
+        elif m_item := _ITEM.match(line):
+            self.read_item(line_no, m_item)
+        else:
+            self.add_paragraph(line_no, "", line)
+
+    def read_item(self, line_no: int, m_item: re.Match[str]) -> None:
+        head, rest = _head_and_rest(m_item.group("title"))
+        self.item_title = head
+        label = f"{to_halfwidth_digits(m_item.group('num'))}."
+        lead, items = _split_shi(rest)
+        if not items:
+            self.add(line_no, label, f"{head}。{rest}" if rest else head)
+            return
+        if lead:
+            self.add(line_no, label, f"{head}。{lead}")
+        for marker, item, _offset in items:
+            self.add(line_no, marker, item)
+
+
+def _title_defects(title: str, title_lines: list[tuple[int, str]], source: str) -> list[Defect]:
+    if not title:
+        return [Defect("no_title", "no report title found at the top", 1, "warning", source)]
+    if not is_report_title(title):
+        return [Defect("not_a_report_title", f"title {title!r} does not read as a report "
+                       "(…情况的报告, …工作报告, …工作总结); read as a report because it was given as one",
+                       title_lines[0][0], "info", source)]
+    return []
+
+
+def _report_year(title: str, preamble: list[str], source: str, defects: list[Defect]) -> int | None:
+    """The year from the title, else from the opening paragraph (with a warning either way)."""
+    m_year = _YEAR.search(title)
+    if m_year:
+        return int(m_year.group("y"))
+    m_pre = _YEAR.search("".join(preamble[:1]))
+    year = int(m_pre.group("y")) if m_pre else None
+    defects.append(Defect("no_year", "no year in the title" + (f"; {year} taken from the opening paragraph"
+                          if year else ""), 1, "warning", source))
+    return year
+
+
 def parse_report(text: str, *, source: str = "<text>", units: UnitTable | None = None,
                  known_units: Iterable[str] = (), sha256: str = "", encoding: str = "utf-8") -> Report:
     """Parse an annual report's text. Raises IngestError when no statement can be read from it."""
     lines = normalise(text).split("\n")
     if not any(line.strip() for line in lines):
         raise IngestError("the document has no text", source=source, hint="give a report document")
-    finder = _UnitFinder(units or UnitTable(), known_units)
-    defects: list[Defect] = []
     title_lines, body_start = _title_lines(lines)
     title = "".join(x for _, x in title_lines)
-    if not title:
-        defects.append(Defect("no_title", "no report title found at the top", 1, "warning", source))
-    elif not is_report_title(title):
-        defects.append(Defect("not_a_report_title", f"title {title!r} does not read as a report "
-                              "(…情况的报告, …工作报告, …工作总结); read as a report because it was given as one",
-                              title_lines[0][0], "info", source))
-    m_year = _YEAR.search(title)
-    preamble: list[str] = []
-    statements: list[Statement] = []
-    chapter_title = section_title = item_title = ""
-    kind: StatementKind = "progress"
-
-    def add(line_no: int, label: str, body: str) -> None:
-        body = body.strip()
-        if not body:
-            return
-        heading = " › ".join(x for x in (chapter_title, section_title, item_title) if x)
-        statements.append(Statement(
-            position=len(statements) + 1, line=line_no, label=label, heading=heading, text=body,
-            kind=kind, units=finder.find(body), figures=find_figures(body),
-        ))
-
-    def add_paragraph(line_no: int, label: str, body: str) -> None:
-        lead, items = _split_shi(body)
-        if not items:
-            add(line_no, label, body)
-            return
-        if lead and len(lead) > 40:  # a lead sentence that says something of its own
-            add(line_no, label, lead)
-        for marker, item, _offset in items:
-            add(line_no, marker, item)
-
-    seen_chapter = False
+    defects = _title_defects(title, title_lines, source)
+    body = _BodyReader(_UnitFinder(units or UnitTable(), known_units))
     for idx in range(body_start, len(lines)):
-        line_no = idx + 1
         line = lines[idx].strip()
-        if not line:
-            continue
-        m_ch = _CHAPTER.match(line)
-        if m_ch and chinese_to_int(m_ch.group("num")) and len(m_ch.group("title")) <= _TITLE_MAX:
-            chapter_title = m_ch.group("title").strip().rstrip("。")
-            section_title = item_title = ""
-            kind = _chapter_kind(chapter_title)
-            seen_chapter = True
-            continue
-        if not seen_chapter:
-            preamble.append(line)
-            continue
-        m_sec = _SECTION.match(line)
-        if m_sec and chinese_to_int(m_sec.group("num")):
-            head, rest = _head_and_rest(m_sec.group("title"))
-            section_title, item_title = head, ""
-            if rest:
-                add_paragraph(line_no, "", rest)
-            continue
-        m_item = _ITEM.match(line)
-        if m_item:
-            head, rest = _head_and_rest(m_item.group("title"))
-            item_title = head
-            label = f"{to_halfwidth_digits(m_item.group('num'))}."
-            lead, items = _split_shi(rest)
-            if not items:
-                add(line_no, label, f"{head}。{rest}" if rest else head)
-            else:
-                if lead:
-                    add(line_no, label, f"{head}。{lead}")
-                for marker, item, _offset in items:
-                    add(line_no, marker, item)
-            continue
-        add_paragraph(line_no, "", line)
-
-    if not statements:
+        if line:
+            body.read(idx + 1, line)
+    if not body.statements:
         raise IngestError("no statements found: a report needs chapters (一、…) with paragraphs under them",
                           source=source, hint="check that the file is an annual report, or read it as a plan")
-    year = int(m_year.group("y")) if m_year else None
-    if year is None:
-        m_pre = _YEAR.search("".join(preamble[:1]))
-        year = int(m_pre.group("y")) if m_pre else None
-        defects.append(Defect("no_year", "no year in the title" + (f"; {year} taken from the opening paragraph"
-                              if year else ""), 1, "warning", source))
+    year = _report_year(title, body.preamble, source, defects)
     m_issuer = _ISSUER.match(title)
     issuer = m_issuer.group("issuer") if m_issuer else ""
     if not issuer:
@@ -260,7 +277,7 @@ def parse_report(text: str, *, source: str = "<text>", units: UnitTable | None =
     report_id = f"{slug}-report-{year}" if year else f"{slug}-report"
     return Report(
         id=report_id, title=title, issuer=issuer, year=year, source=source, sha256=sha256,
-        encoding=encoding, preamble="\n".join(preamble), statements=tuple(statements),
+        encoding=encoding, preamble="\n".join(body.preamble), statements=tuple(body.statements),
         defects=tuple(defects),
     )
 

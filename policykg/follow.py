@@ -134,6 +134,95 @@ def _owned(triples: Iterable[ox.Triple], report_id: str) -> list[ox.Triple]:
             and (t.subject.value == prefix or t.subject.value.startswith(prefix + "/"))]
 
 
+@dataclass
+class _Linker:
+    """Links one government's reports at a time; each government's search index is built once (from
+    cached vectors) in a temporary folder and reused for all its reports in this build."""
+
+    table: UnitTable
+    plans_of: Callable[[Sequence[str]], list[Plan]]
+    search_options: dict[str, Any]
+    model: str | None
+    progress: Progress
+    tmp_root: Path
+    engines: dict[str, Any] = field(default_factory=dict)
+
+    def link(self, report: Report, rid: str, gov: str, candidates: Sequence[PlanSummary],
+             label: str, done: float) -> tuple[bytes, bytes]:
+        """The report's build record (JSON) and its triples (N-Triples), linked to its plans."""
+        from dataclasses import replace
+
+        from analysis.evidence import EvidenceLinker, plans_for_report
+
+        gov_plans = self.plans_of([e.id for e in candidates]) if candidates else []
+        report = with_plan_units(report, self.table, {n for p in gov_plans for u in p.units
+                                                      for n in (u.name, *u.aliases)})
+        report = replace(report, id=rid)
+        targets = plans_for_report(report, gov_plans)
+        links = []
+        if targets and self.model is not None:
+            if gov not in self.engines:
+                from analysis.evidence import MODEL as EVIDENCE_MODEL
+                from search.engine import SearchEngine
+
+                self.progress(f"{label}: index of {len(gov_plans)} plan(s)", done)
+                self.engines[gov] = EvidenceLinker(SearchEngine.build(
+                    gov_plans, self.tmp_root / f"search-{len(self.engines)}", model=EVIDENCE_MODEL,
+                    **self.search_options))
+            links = self.engines[gov].link_report(report, targets)
+        data: dict[str, Any] = {"report": report_to_dict(report), "plans": [p.id for p in targets],
+                                "links": [lk.to_json() for lk in links]}
+        return json.dumps(data, ensure_ascii=False).encode(), report_ntriples(report, targets, links)
+
+
+def _parsed(cache: FollowCache, path: Path, key: str, table: UnitTable) -> Report:
+    """The report parsed, from the cache when its source, unit table and code are unchanged."""
+    cached = cache.load(cache.parsed, key)
+    if cached is not None:
+        return report_from_dict(json.loads(cached))
+    src = read_source(path)
+    report = parse_report(src.text, source=src.source, units=table, sha256=src.sha256, encoding=src.encoding)
+    cache.save(cache.parsed, key, json.dumps(report_to_dict(report), ensure_ascii=False).encode())
+    return report
+
+
+def _unique_id(report_id: str, used_ids: set[str]) -> str:
+    """Two reports of one government and year (a draft and the final text) get -2, -3, …"""
+    rid, k = report_id, 2
+    while rid in used_ids:
+        rid = f"{report_id}-{k}"
+        k += 1
+    used_ids.add(rid)
+    return rid
+
+
+def _summary(rid: str, key: str, path: Path, sha: str, gov: str, data: dict[str, Any]) -> ReportSummary:
+    rep = data["report"]
+    return ReportSummary(
+        id=rid, key=key, record=f"reports/{rid}.json", path=str(path), title=rep["title"],
+        source=path.name, sha256=sha, year=rep["year"], issuer=rep["issuer"], gov=gov,
+        plans=list(data["plans"]),
+        counts=ReportCounts(statements=len(rep["statements"]),
+                            linked=len({lk["statement"] for lk in data["links"]}),
+                            links=len(data["links"]), defects=len(rep["defects"])),
+    )
+
+
+def _removed_triples(cache: FollowCache, prev_entries: dict[str, ReportSummary], current: set[str],
+                     result: FollowResult) -> None:
+    """The triples of the previous build's reports that this build no longer has, to remove."""
+    for key, old in prev_entries.items():
+        if key in current:
+            continue
+        old_nt = cache.load(cache.linked, key, ".nt")
+        if old_nt is None:
+            raise IngestError(f"the cached triples of report {old.id} are gone",
+                              source=old.source, hint="delete the build folder and run `policykg build`")
+        result.remove.extend(_owned((q.triple for q in ox.parse(old_nt, format=ox.RdfFormat.N_TRIPLES)),
+                                    old.id))
+        result.removed.append(old.id)
+
+
 def run(files: Sequence[Path], *, table: UnitTable, units_sha: str, summaries: Sequence[PlanSummary],
         plans_of: Callable[[Sequence[str]], list[Plan]], previous: BuildManifest | None, fresh_store: bool,
         cache_root: Path, out: Path, search_options: dict[str, Any], model: str | None,
@@ -142,7 +231,8 @@ def run(files: Sequence[Path], *, table: UnitTable, units_sha: str, summaries: S
 
     ``summaries``: the build's plan entries (id, key, gov); ``plans_of(ids)`` reads those plans;
     ``previous``: the last build's manifest; ``fresh_store``: the store was made anew (so every
-    report's triples are added, none removed).
+    report's triples are added, none removed). A report whose parse, plans, model and code are
+    unchanged is not linked again: its record and triples come from the cache.
     """
     cache = FollowCache(cache_root)
     code = code_fingerprint()
@@ -153,93 +243,38 @@ def run(files: Sequence[Path], *, table: UnitTable, units_sha: str, summaries: S
     for summary in summaries:
         by_gov.setdefault(summary.gov, []).append(summary)
     used_ids: set[str] = set()
-    engines: dict[str, Any] = {}
-    tmp_root = Path(tempfile.mkdtemp(prefix="policykg-follow-"))
+    linker = _Linker(table, plans_of, search_options, model, progress,
+                     Path(tempfile.mkdtemp(prefix="policykg-follow-")))
     try:
         for n, path in enumerate(files):
-            progress(f"report {path.name}", n / max(1, len(files)))
-            src_bytes = path.read_bytes()
-            sha = hashlib.sha256(src_bytes).hexdigest()
+            done = n / max(1, len(files))
+            progress(f"report {path.name}", done)
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
             pkey = _key("parse", sha, path.name, units_sha, code)
-            cached = cache.load(cache.parsed, pkey)
-            if cached is not None:
-                report = report_from_dict(json.loads(cached))
-            else:
-                src = read_source(path)
-                report = parse_report(src.text, source=src.source, units=table, sha256=src.sha256,
-                                      encoding=src.encoding)
-                cache.save(cache.parsed, pkey, json.dumps(report_to_dict(report), ensure_ascii=False).encode())
-            rid = report.id
-            k = 2
-            while rid in used_ids:  # two reports of one government and year (a draft and the final text)
-                rid = f"{report.id}-{k}"
-                k += 1
-            used_ids.add(rid)
+            report = _parsed(cache, path, pkey, table)
+            rid = _unique_id(report.id, used_ids)
             gov = report_gov_id(report)
             candidates = by_gov.get(gov, [])
-            lkey = _key("link", pkey, rid, model or "", code,
-                        *sorted(f"{e.id}={e.key}" for e in candidates))
+            lkey = _key("link", pkey, rid, model or "", code, *sorted(f"{e.id}={e.key}" for e in candidates))
             record = cache.load(cache.linked, lkey)
             nt = cache.load(cache.linked, lkey, ".nt")
             if record is None or nt is None:
-                from analysis.evidence import EvidenceLinker, plans_for_report
-
-                gov_plans = plans_of([e.id for e in candidates]) if candidates else []
-                report = with_plan_units(report, table, {n for p in gov_plans for u in p.units
-                                                         for n in (u.name, *u.aliases)})
-                from dataclasses import replace
-
-                report = replace(report, id=rid)
-                targets = plans_for_report(report, gov_plans)
-                links = []
-                if targets and model is not None:
-                    if gov not in engines:
-                        from search.engine import SearchEngine
-
-                        progress(f"report {path.name}: index of {len(gov_plans)} plan(s)", n / max(1, len(files)))
-                        from analysis.evidence import MODEL as EVIDENCE_MODEL
-
-                        engines[gov] = EvidenceLinker(SearchEngine.build(
-                            gov_plans, tmp_root / f"search-{len(engines)}", model=EVIDENCE_MODEL,
-                            **search_options))
-                    links = engines[gov].link_report(report, targets)
-                data: dict[str, Any] = {"report": report_to_dict(report), "plans": [p.id for p in targets],
-                        "links": [lk.to_json() for lk in links]}
-                record = json.dumps(data, ensure_ascii=False).encode()
-                nt = report_ntriples(report, targets, links)
+                record, nt = linker.link(report, rid, gov, candidates, f"report {path.name}", done)
                 cache.save(cache.linked, lkey, record)
                 cache.save(cache.linked, lkey, nt, ".nt")
                 result.linked.append(rid)
             else:
-                data = json.loads(record)
                 result.reused.append(rid)
             (out / "reports" / f"{rid}.json").write_bytes(record)
-            linked_statements = {lk["statement"] for lk in data["links"]}
-            rep = data["report"]
-            result.entries.append(ReportSummary(
-                id=rid, key=lkey, record=f"reports/{rid}.json", path=str(path), title=rep["title"],
-                source=path.name, sha256=sha, year=rep["year"], issuer=rep["issuer"], gov=gov,
-                plans=list(data["plans"]),
-                counts=ReportCounts(statements=len(rep["statements"]), linked=len(linked_statements),
-                                    links=len(data["links"]), defects=len(rep["defects"])),
-            ))
+            data = json.loads(record)
+            result.entries.append(_summary(rid, lkey, path, sha, gov, data))
             result.links += len(data["links"])
             if fresh_store or lkey not in prev_entries:
                 result.add.append(nt)
-        current = {e.key for e in result.entries}
         if not fresh_store:
-            for key, old in prev_entries.items():
-                if key in current:
-                    continue
-                old_nt = cache.load(cache.linked, key, ".nt")
-                if old_nt is None:
-                    raise IngestError(f"the cached triples of report {old.id} are gone",
-                                      source=old.source, hint="delete the build folder and run `policykg build`")
-                result.remove.extend(_owned((q.triple for q in ox.parse(old_nt, format=ox.RdfFormat.N_TRIPLES)),
-                                            old.id))
-                result.removed.append(old.id)
+            _removed_triples(cache, prev_entries, {e.key for e in result.entries}, result)
     finally:
-        shutil.rmtree(tmp_root, ignore_errors=True)
+        shutil.rmtree(linker.tmp_root, ignore_errors=True)
     progress("reports", 1.0)
     return result
 

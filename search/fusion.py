@@ -77,12 +77,16 @@ def rrf(ranked: Ranked, weights: Mapping[str, float], config: FusionConfig) -> d
 
 
 def minmax(ranked: Ranked, weights: Mapping[str, float], config: FusionConfig) -> dict[int, float]:
-    """Σ weight × (score − min) / (max − min) within each retriever's list."""
+    """Σ weight × (score − min) / (max − min) within each retriever's list, over Σ weight: in [0, 1].
+
+    Dividing by the weights changes no ranking; it keeps the score below 1, where a SPARQL server
+    printing six significant digits (Virtuoso) gives back what ``pk:searchScore`` sent."""
     fused: dict[int, float] = {}
+    total = sum(weights.get(name, 1.0) for name, items in ranked.items() if items) or 1.0
     for name, items in ranked.items():
         if not items:
             continue
-        w = weights.get(name, 1.0)
+        w = weights.get(name, 1.0) / total
         scores = [s for _, s in items]
         lo, hi = min(scores), max(scores)
         span = (hi - lo) or 1.0
