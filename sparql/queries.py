@@ -80,16 +80,18 @@ class CannedQuery:
 
     @property
     def body(self) -> str:
-        """The query without its header comments.
+        """The query without its comment lines (the header, notes, ``#@plan`` markers), for clients.
 
-        Naive clients sniff the query form from the first keyword-like word anywhere in the text
-        (SPARQLWrapper reads "workload" in a comment as LOAD and sends it as an update); send this.
+        Naive clients sniff the query form from the first keyword-like word in the text:
+        SPARQLWrapper drops only every other line of a run of comment lines, then reads "tasks" in
+        a surviving one as ASK and "workload" as LOAD (an update); send this. Only whole-line
+        comments go (no canned query has a multi-line string literal), so the answer is the same.
         """
         lines = self.text.splitlines(keepends=True)
         i = 0
         while i < len(lines) and (not lines[i].strip() or _HEADER.match(lines[i])):
             i += 1
-        return "".join(lines[i:])
+        return "".join(line for line in lines[i:] if not line.lstrip().startswith("#"))
 
     def text_with_prologue(self) -> str:
         """The query with PREFIX lines, for engines without a ``prefixes=`` argument (rdflib, remote)."""
