@@ -37,19 +37,29 @@ ServerPort = 127.0.0.1:{sql}
 DisableUnixSocket = 1
 CaseMode = 2
 DirsAllowed = ., {d}
-NumberOfBuffers = 170000
-MaxDirtyBuffers = 130000
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty}
 [HTTPServer]
 ServerPort = 127.0.0.1:{http}
-ServerRoot = {d}
+ServerRoot = {root}
 ServerThreads = 4
 Charset = UTF-8
 EnabledGzipContent = 0
 [SPARQL]
 ResultSetMaxRows = 1000000
-MaxQueryExecutionTime = 300
+MaxQueryExecutionTime = {max_seconds}
 MaxQueryCostEstimationTime = 0
 """
+
+
+def virtuoso_ini(folder: Path, sql: int, http: int, *, buffers: int = 170000, dirty: int = 130000,
+                 root: Path | None = None, max_seconds: int = 300) -> str:
+    """The ini of a private Virtuoso (also used by tests/test_virtuoso.py, with small buffers).
+
+    ``buffers`` are 8 KB pages (170,000: about 1.3 GB, for a thousand plans); ``dirty`` the most of
+    them written back at a time; ``root`` is the HTTP server root (default: the database folder)."""
+    return INI.format(d=folder, sql=sql, http=http, buffers=buffers, dirty=dirty,
+                      root=root or folder, max_seconds=max_seconds)
 
 
 def _free_port() -> int:
@@ -72,7 +82,7 @@ def virtuoso(folder: Path, seconds: float = 180.0) -> Iterator[tuple[str, Path]]
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     sql, http = _free_port(), _free_port()
-    (folder / "virtuoso.ini").write_text(INI.format(d=folder, sql=sql, http=http))
+    (folder / "virtuoso.ini").write_text(virtuoso_ini(folder, sql, http))
     url = f"http://127.0.0.1:{http}/sparql"
     with (folder / "stdout.log").open("wb") as log:
         proc = subprocess.Popen([exe, "+foreground", "+configfile", str(folder / "virtuoso.ini")],

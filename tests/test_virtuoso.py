@@ -23,6 +23,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
+from bench.virtuoso import virtuoso_ini
 from graph.namespaces import XSD
 from policykg.build import Build, build
 from policykg.config import Config
@@ -42,39 +43,6 @@ pytestmark = [
     pytest.mark.slow,
 ]
 
-INI = """\
-[Database]
-DatabaseFile = {d}/virtuoso.db
-ErrorLogFile = {d}/virtuoso.log
-LockFile = {d}/virtuoso.lck
-TransactionFile = {d}/virtuoso.trx
-xa_persistent_file = {d}/virtuoso.pxa
-ErrorLogLevel = 7
-FileExtend = 200
-Striping = 0
-TempStorage = TempDatabase
-[TempDatabase]
-DatabaseFile = {d}/virtuoso-temp.db
-TransactionFile = {d}/virtuoso-temp.trx
-Striping = 0
-[Parameters]
-ServerPort = 127.0.0.1:{sql}
-DisableUnixSocket = 1
-CaseMode = 2
-DirsAllowed = ., {d}
-NumberOfBuffers = 20000
-MaxDirtyBuffers = 15000
-[HTTPServer]
-ServerPort = 127.0.0.1:{http}
-ServerRoot = {vsp}
-ServerThreads = 4
-Charset = UTF-8
-EnabledGzipContent = 0
-[SPARQL]
-ResultSetMaxRows = 1000000
-MaxQueryExecutionTime = 120
-MaxQueryCostEstimationTime = 0
-"""
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +50,8 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A private Virtuoso; yields its SPARQL endpoint URL (with update rights for SPARQL)."""
     d = tmp_path_factory.mktemp("virtuoso")
     sql, http = free_port(), free_port()
-    (d / "virtuoso.ini").write_text(INI.format(d=d, sql=sql, http=http, vsp=VSP if VSP.is_dir() else d))
+    (d / "virtuoso.ini").write_text(virtuoso_ini(d, sql, http, buffers=20000, dirty=15000, max_seconds=120,
+                                                root=VSP if VSP.is_dir() else d))
     url = f"http://127.0.0.1:{http}/sparql"
     cmd = [VIRTUOSO, "+foreground", "+configfile", str(d / "virtuoso.ini")]
     with serving(cmd, probe=f"{url}?query=ASK%7B%7D", log=d / "stdout.log", what="virtuoso-t",  # type: ignore[list-item]
