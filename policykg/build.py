@@ -28,7 +28,8 @@ is made instead; so is the search index when the user dictionary changed (new un
 embedded), which is also how the tests check that only one plan was worked on.
 
 The stages, in order, each a method of ``_Run`` timed under its name in ``incremental.seconds``:
-hash → parse → records → describe → store → search → reports → checksums, then publish. The
+hash → parse → records → describe → store → search → reports → align → compact (the local store's
+RocksDB files, :func:`graph.corpus.compact_store`) → checksums, then publish. The
 reports stage (annual reports, :mod:`policykg.follow`) links each report to its government's plans
 and patches the store with its triples; a report whose links are cached is not linked again. The work inside a
 stage is in :mod:`policykg.stages`; the cache in :mod:`policykg.cache`; where the graph is written
@@ -405,6 +406,8 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
             aligned = align_stage.run(run, summaries, writer, tmp, _align_model(config, search), report)
             triples = aligned.triples if aligned.triples is not None else triples
             run.lap("align")
+            writer.finish()
+            run.lap("compact")
             files_sums = file_checksums(tmp, previous=(target.resolve(), run.previous))
             run.lap("checksums")
             manifest = replace(run.manifest(summaries, triples, writer, search, files_sums, followed, report_files),

@@ -54,3 +54,19 @@ def test_the_writer_follows_the_config(tmp_path: Path) -> None:
     assert isinstance(remote, RemoteStoreWriter)
     assert remote.spec.url == "http://127.0.0.1:1/sparql"  # no credentials in what the manifest records
     assert remote.spec.graph is not None and remote.spec.graph.endswith("b1")
+
+
+def test_finishing_a_local_store_compacts_its_files_and_keeps_every_triple(tmp_path: Path) -> None:
+    """Each bulk load and each patch leaves SST files a reader must probe; ``finish`` merges them."""
+    writer = LocalStoreWriter(tmp_path)
+    many = [b"".join(b'<urn:pk:s%d> <urn:pk:p> "%d" .\n' % (i, j) for i in range(j * 500, j * 500 + 500))
+            for j in range(3)]
+    writer.write_all(many)
+    for j in range(3):  # three later stages' patches, as reports and alignment write them
+        writer.patch([], [b'<urn:pk:r%d> <urn:pk:p> <urn:pk:s%d> .\n' % (j, j)])
+    before = {str(q) for q in ox.Store.read_only(str(writer.path))}
+    tables = len(list(writer.path.glob("*.sst")))
+    writer.finish()
+    assert {str(q) for q in ox.Store.read_only(str(writer.path))} == before
+    assert len(before) == 1503
+    assert len(list(writer.path.glob("*.sst"))) < tables
