@@ -1,7 +1,8 @@
 """Per-plan aggregates (graph/aggregates.py) and the canned queries that read them (issue #17).
 
-The specification: every canned query that reads aggregates answers exactly what its raw-triples
-version (``graph/queries/raw/<name>.rq``) answers, over the whole corpus and limited to one plan,
+The specification: every canned query rewritten for speed (reading aggregates, or cutting its first
+1,000 rows on a cheap key) answers exactly what its straightforward version
+(``graph/queries/raw/<name>.rq``) answers, over the whole corpus and limited to one plan,
 on Oxigraph and on rdflib; and after each incremental step (add, change, remove a plan) the
 store's aggregates are the ones a full build of the same plans writes.
 """
@@ -86,7 +87,7 @@ def test_every_rewritten_query_has_its_raw_version() -> None:
     assert len(RAW) >= 10 and {q.name for q in RAW} <= canned
     for raw in RAW:
         assert not READS_AGGREGATES.search(raw.text), f"{raw.name}: the raw version must not read aggregates"
-        assert READS_AGGREGATES.search(get_query(raw.name).text), f"{raw.name}: the canned one reads none"
+        assert get_query(raw.name).body != raw.body, f"{raw.name}: the canned query is its raw version"
 
 
 @pytest.mark.parametrize("raw", RAW, ids=lambda q: q.name)
