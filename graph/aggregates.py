@@ -137,8 +137,16 @@ def aggregate_triples(plan_id: str, triples: Iterable[Triple]) -> list[Triple]:
     for _task, sec in f.pairs(PK.inSection):
         in_section[sec] += 1
     for sec in sorted(f.of_type(PK.Section)):
-        node(f"/section/{str(sec).rsplit('/', 1)[-1]}", PK.totalsOfSection, sec,
-             [(PK.taskCount, in_section.get(sec, 0))])
+        a = node(f"/section/{str(sec).rsplit('/', 1)[-1]}", PK.totalsOfSection, sec,
+                 [(PK.taskCount, in_section.get(sec, 0))])
+        # the section's label, title and position and its chapter's label, copied: the query's columns
+        # are then scans of section-sized predicates (17,000 triples at 1,000 plans), not of pk:label or
+        # pk:position, which tasks and chapters share (100,000)
+        chapter = f.one.get((sec, PK.inChapter))
+        out.extend((a, copy, value) for subject, fact, copy in (
+            (sec, PK.label, PK.sectionLabel), (sec, DCTERMS.title, PK.sectionTitle),
+            (sec, PK.position, PK.sectionPosition), (chapter, PK.label, PK.chapterLabel))
+            if (value := f.one.get((subject, fact))) is not None)
 
     # unit-workload, tasks-per-unit-by-role, responsible-never-lead, collective-vs-named,
     # follow-through-by-unit: per unit, the tasks of this plan it has in each role, in any role, and
