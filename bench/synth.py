@@ -17,6 +17,8 @@ preamble that it is synthetic.
 from __future__ import annotations
 
 import argparse
+import functools
+import itertools
 import random
 import re
 from dataclasses import dataclass
@@ -124,12 +126,33 @@ def _syllables() -> list[str]:
     return list(seen.values())
 
 
+@functools.lru_cache(maxsize=1)
+def _three_character_names() -> list[str]:
+    """District names of three characters for the indexes past the two-character ones (1,560), each
+    with a pinyin spelling no other synthetic district has (plan ids are spelled from it)."""
+    from pypinyin import lazy_pinyin
+
+    chars = _syllables()
+    n = len(chars)
+    seen = {"".join(lazy_pinyin(f"{a}{b}")) for a in chars for b in chars if a != b}
+    out = []
+    for a, b, c in itertools.product(chars, repeat=3):
+        if len({a, b, c}) == 3 and (spelled := "".join(lazy_pinyin(a + b + c))) not in seen:
+            seen.add(spelled)
+            out.append(f"{a}{b}{c}区")
+    assert len(out) > n * n, "enough three-character names for tens of thousands of plans"
+    return out
+
+
 def _district(rng: random.Random, index: int) -> tuple[str, str]:
-    """A district name unique per index (two characters indexed by ``index``), in a random city."""
+    """A district name unique per index (two characters indexed by ``index``, then three), in a random city."""
     chars = _syllables()
     n = len(chars)
     if index >= n * (n - 1):
-        raise ValueError(f"at most {n * (n - 1)} distinct synthetic districts")
+        more = _three_character_names()
+        if index - n * (n - 1) >= len(more):
+            raise ValueError(f"at most {n * (n - 1) + len(more)} distinct synthetic districts")
+        return rng.choice(CITIES), more[index - n * (n - 1)]
     first, second = divmod(index, n - 1)
     second = second + 1 if second >= first else second
     return rng.choice(CITIES), f"{chars[first % n]}{chars[second]}区"

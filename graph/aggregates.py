@@ -137,21 +137,33 @@ def aggregate_triples(plan_id: str, triples: Iterable[Triple]) -> list[Triple]:
     for _task, sec in f.pairs(PK.inSection):
         in_section[sec] += 1
     for sec in sorted(f.of_type(PK.Section)):
-        node(f"/section/{str(sec).rsplit('/', 1)[-1]}", PK.totalsOfSection, sec,
-             [(PK.taskCount, in_section.get(sec, 0))])
+        a = node(f"/section/{str(sec).rsplit('/', 1)[-1]}", PK.totalsOfSection, sec,
+                 [(PK.taskCount, in_section.get(sec, 0))])
+        # the section's label, title and position and its chapter's label, copied: the query's columns
+        # are then scans of section-sized predicates (17,000 triples at 1,000 plans), not of pk:label or
+        # pk:position, which tasks and chapters share (100,000)
+        chapter = f.one.get((sec, PK.inChapter))
+        out.extend((a, copy, value) for subject, fact, copy in (
+            (sec, PK.label, PK.sectionLabel), (sec, DCTERMS.title, PK.sectionTitle),
+            (sec, PK.position, PK.sectionPosition), (chapter, PK.label, PK.chapterLabel))
+            if (value := f.one.get((subject, fact))) is not None)
 
-    # unit-workload, tasks-per-unit-by-role, responsible-never-lead, collective-vs-named:
-    # per unit, the tasks of this plan it has in each role and in any role
+    # unit-workload, tasks-per-unit-by-role, responsible-never-lead, collective-vs-named,
+    # follow-through-by-unit: per unit, the tasks of this plan it has in each role, in any role, and
+    # as lead or responsible unit (the tasks it answers for in a report)
     per_unit: dict[Any, dict[str, set[Any]]] = defaultdict(lambda: defaultdict(set))
     for role, pairs in roles.items():
         for unit, task in pairs:
             if task in in_plan:
                 per_unit[unit][role].add(task)
                 per_unit[unit]["any"].add(task)
+                if role != "participating":
+                    per_unit[unit]["accountable"].add(task)
     for k, unit in enumerate(sorted(per_unit), start=1):
         counts = per_unit[unit]
         a = node(f"/unit/{k}", PK.totalsOfUnit, unit,
-                 [(pred, len(counts[role])) for role, _, pred in ROLE_COUNTS] + [(PK.anyRoleCount, len(counts["any"]))])
+                 [(pred, len(counts[role])) for role, _, pred in ROLE_COUNTS]
+                 + [(PK.anyRoleCount, len(counts["any"])), (PK.leadOrResponsibleCount, len(counts["accountable"]))])
         label = f.one.get((unit, RDFS.label))
         if label is not None:
             out.append((a, PK.unitLabel, label))

@@ -40,6 +40,19 @@ def make_plan_id(issuer: str, start: int | None, end: int | None, fallback: str)
     return fb or "plan"
 
 
+#: What a plan's title calls it; a title line may be long when it carries one (or its period).
+PLAN_WORD = re.compile(r"(方案|规划|纲要|意见|要点|计划|清单|措施|安排|任务|分工|举措|行动|办法|决定)")
+
+
+def _title_like(line: str) -> bool:
+    """A title line: no sentence end, and at most 40 characters, or at most 80 when it names the plan
+    or its period. 新疆维吾尔自治区乌鲁木齐市沙依巴克区关于加快建设法治政府的实施意见（2021—2025年）
+    is 44 characters: a long issuer, not a preamble sentence."""
+    if line.endswith(("。", "：", ":")):
+        return False
+    return len(line) <= 40 or (len(line) <= 80 and bool(PLAN_WORD.search(line) or PERIOD_RE.search(line)))
+
+
 def read_header(lines: list[tuple[int, str]]) -> Header:
     title_parts: list[str] = []
     status = ""
@@ -50,7 +63,7 @@ def read_header(lines: list[tuple[int, str]]) -> Header:
             status = m_status.group("status")
         elif re.fullmatch(r"附件\s*\d*", line):
             continue
-        elif not preamble and len(line) <= 40 and not line.endswith(("。", "：", ":")):
+        elif not preamble and _title_like(line):
             title_parts.append(line)
         else:
             preamble.append(line)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from .header import PLAN_WORD
+
 if TYPE_CHECKING:
     from .outline import Node
     from .records import Plan
@@ -31,7 +33,7 @@ LAYOUT_ZH: dict[str, str] = {
     ANNUAL: "年度工作要点",
 }
 # a title that names a plan: items without units under it are measures (a notice's 一、会议时间 is not)
-PLAN_TITLE = re.compile(r"(方案|规划|纲要|意见|要点|计划|清单|措施|安排|任务|分工|举措|行动|办法|决定)")
+PLAN_TITLE = PLAN_WORD  # what a plan's title calls it (ingest/header.py)
 NO_TASK_MESSAGE = (
     "does not look like a plan: no task found (looked for numbered items 1．/（一）/一、/1、/（1）/① carrying a "
     "measure, role lines 责任单位：…, inline roles X牵头 and task tables 序号|工作任务|牵头单位)"

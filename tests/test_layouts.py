@@ -218,3 +218,17 @@ def test_an_appendix_table_is_its_own_chapter_after_the_plan(unit_table):
     plan = parse_plan(text, units=unit_table)
     assert [(c.number, c.title) for c in plan.chapters] == [(1, "总则"), (2, "附件")]
     assert [(t.text, t.chapter, t.layout) for t in plan.tasks] == [("做好甲。", 1, "clause"), ("乙", 2, "table")]
+
+
+@pytest.mark.parametrize("issuer", ["新疆维吾尔自治区乌鲁木齐市沙依巴克区", "重庆市沙坪坝区", "广西壮族自治区柳州市柳南区"])
+def test_a_long_issuer_keeps_the_title_and_the_measures(issuer):
+    """A title line was read as preamble when it passed 40 characters (a region, a city and a
+    three-character district): the measures plan then had no title and was refused as no plan."""
+    title = f"{issuer}关于加快建设法治政府的实施意见（2023—2027年）"
+    text = "\n".join([title, "", "为推进法治政府建设，结合实际，制定本意见。", "",
+                      "一、健全依法行政制度体系", "（一）完善重大行政决策程序。严格落实重大行政决策程序规定。",
+                      "（二）加强行政规范性文件管理。全面落实合法性审核机制。"])
+    plan = parse_plan(text, source="measures.txt")
+    assert plan.title == title
+    assert plan.period_start == 2023 and len(plan.tasks) == 2
+    assert plan.id.endswith("-2023-2027") and plan.id.count("-") >= 3
