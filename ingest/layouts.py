@@ -33,7 +33,6 @@ LAYOUT_ZH: dict[str, str] = {
     ANNUAL: "年度工作要点",
 }
 # a title that names a plan: items without units under it are measures (a notice's 一、会议时间 is not)
-PLAN_TITLE = PLAN_WORD  # what a plan's title calls it (ingest/header.py)
 NO_TASK_MESSAGE = (
     "does not look like a plan: no task found (looked for numbered items 1．/（一）/一、/1、/（1）/① carrying a "
     "measure, role lines 责任单位：…, inline roles X牵头 and task tables 序号|工作任务|牵头单位)"
@@ -62,7 +61,7 @@ def refusal(plan: Plan) -> str | None:
     if not plan.tasks:
         return NO_TASK_MESSAGE
     named = any(t.lead_units or t.responsible_units or t.participating_units for t in plan.tasks)
-    if not named and not PLAN_TITLE.search(plan.title):
+    if not named and not PLAN_WORD.search(plan.title):
         return NO_TASK_MESSAGE + "; the items found name no unit and the title names no plan (方案/要点/意见 …)"
     return None
 
