@@ -97,11 +97,14 @@ def aggregate_triples(plan_id: str, triples: Iterable[Triple]) -> list[Triple]:
         for unit, task in pairs:
             units_of_task[task].add(unit)
 
-    # plan-overview: chapters, sections, tasks, units involved in any role
+    # plan-overview: chapters, sections, tasks, units involved in any role; task-path: its rows (a task
+    # and a chapter of the plan it is in), which its cut adds up plan by plan in title order
+    chapters = f.of_type(PK.Chapter) & in_plan
     node("", PK.totalsOfPlan, plan, [
-        (PK.chapterCount, len(f.of_type(PK.Chapter) & in_plan)),
+        (PK.chapterCount, len(chapters)),
         (PK.sectionCount, len(f.of_type(PK.Section) & in_plan)),
         (PK.taskCount, len(tasks)),
+        (PK.chapteredTaskCount, sum(len(in_chapter.get(t, set()) & chapters) for t in tasks)),
         (PK.unitCount, len({u for t, us in units_of_task.items() if t in in_plan for u in us})),
     ])
 

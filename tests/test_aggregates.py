@@ -169,7 +169,7 @@ CUT = [q for q in RAW if "LIMIT 1000" in get_query(q.name).text]
 def first_rows(text: str, n: int) -> str:
     """The query answering its first ``n`` rows instead of 1,000 (its cut at the ``n``-th)."""
     return (text.replace("OFFSET 999 LIMIT 1", f"OFFSET {n - 1} LIMIT 1").replace("LIMIT 1000", f"LIMIT {n}")
-            .replace(">= 1000 + ", f">= {n} + "))
+            .replace(">= 1000 + ", f">= {n} + ").replace(">= 1000)", f">= {n})"))
 
 
 @pytest.mark.parametrize("raw", CUT, ids=lambda q: q.name)
@@ -189,3 +189,20 @@ def test_a_cut_keeps_exactly_the_first_rows(raw: Any, corpus: Build) -> None:
                 assert len(slow) == n or scope, f"{raw.name}: {len(slow)} rows for {n}"
                 assert rows(fast) == rows(slow), f"{raw.name}: first {n} limited to {scope}"
                 assert sort_keys(fast, canned.text) == sort_keys(slow, raw.text), f"{raw.name}: first {n}, order"
+
+
+@pytest.mark.parametrize("window", [1, 2, 3])
+def test_the_task_path_cut_falls_back_when_its_plans_hold_too_few_rows(window: int, corpus: Build) -> None:
+    """task-path looks for its cut among the 100 plans with the smallest titles; the test corpus has
+    nine, so here the window shrinks to 1-3 plans: a cut inside the window, and none (every plan gives
+    rows) past it, must both give the raw version's first rows."""
+    canned, raw = get_query("task-path"), next(q for q in RAW if q.name == "task-path")
+    assert canned.text.count("ORDER BY ?title LIMIT 100 ") == 1 and canned.text.count("ORDER BY ?before LIMIT 100 ") == 1
+    narrow = (canned.text.replace("ORDER BY ?title LIMIT 100 ", f"ORDER BY ?title LIMIT {window} ")
+              .replace("ORDER BY ?before LIMIT 100 ", f"ORDER BY ?before LIMIT {window} "))
+    with SparqlEngine(corpus.store.path, timeout=120, limit=10**6) as engine:
+        for n in (1, 2, 40, 80, 119, 160, 240, 320):
+            fast = engine.query(first_rows(narrow, n))
+            slow = engine.query(first_rows(raw.text, n))
+            assert len(slow) == n and rows(fast) == rows(slow), f"window {window}, first {n}"
+            assert sort_keys(fast, canned.text) == sort_keys(slow, raw.text), f"window {window}, first {n}, order"
