@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.synth import generate_plan  # noqa: E402
+from bench.synth import generate_plan, generate_report, report_years  # noqa: E402
 
 QUERIES = [
     "数据共享",
@@ -106,6 +106,8 @@ def child_build(data: Path, with_search: bool, store_url: str | None = None) -> 
         "triples": info.triples,
         "tasks": info.tasks,
         "plans": info.plans,
+        "reports": info.manifest.counts.reports,
+        "evidence_links": info.manifest.counts.evidence_links,
         "peak_rss_mb": max(me, kids) / 1024,
         "incremental": dataclasses.asdict(info.manifest.incremental),
         "build_dir": str(info.path.resolve()),
@@ -273,14 +275,31 @@ def measure_virtuoso(data: Path, out: Path, one_plan: str) -> dict[str, Any]:
     return result
 
 
+def write_reports(data: Path, index: int, seed: int, reports: int) -> list[str]:
+    """Plan ``index``'s first ``reports`` synthetic annual reports, written to ``data/reports``."""
+    names = []
+    for year in report_years(index, reports, seed):
+        name, text = generate_report(index, year, seed)
+        (data / "reports").mkdir(exist_ok=True)
+        (data / "reports" / name).write_text(text, encoding="utf-8")
+        names.append(name)
+    return names
+
+
 def bench_size(n: int, out: Path, seed: int, with_search: bool, rdflib_baseline: bool,
-               with_virtuoso: bool = False, reuse: bool = False) -> dict[str, Any]:
+               with_virtuoso: bool = False, reuse: bool = False, reports: int = 0) -> dict[str, Any]:
     data = out / f"corpus-{n}"
     names = [generate_plan(i, seed)[0] for i in range(n)] if reuse else []
+    report_names = [generate_report(i, y, seed)[0] for i in range(n) for y in report_years(i, reports, seed)]
     if reuse and (data / "plans").is_dir() and set(names) <= {p.name for p in (data / "plans").iterdir()}:
         for extra in set((data / "plans").iterdir()) - {data / "plans" / name for name in names}:
             extra.unlink()  # the plan the last run added; the build below is then incremental (or full
             # when the describing code changed), and measures that build, not a cold one
+        (data / "reports").mkdir(exist_ok=True)
+        for extra in set((data / "reports").iterdir()) - {data / "reports" / name for name in report_names}:
+            extra.unlink()  # that plan's reports, or reports of a run with a larger --reports
+        for i in range(n):
+            write_reports(data, i, seed, reports)  # (the same text: a report already there is unchanged)
     else:
         shutil.rmtree(data, ignore_errors=True)
         (data / "plans").mkdir(parents=True)
@@ -289,6 +308,7 @@ def bench_size(n: int, out: Path, seed: int, with_search: bool, rdflib_baseline:
         for i in range(n):
             name, text = generate_plan(i, seed)
             (data / "plans" / name).write_text(text, encoding="utf-8")
+            write_reports(data, i, seed, reports)
     row: dict[str, Any] = {"plans": n}
     row["build"] = run_child(data, with_search)
     build_dir = Path(row["build"]["build_dir"])
@@ -297,8 +317,9 @@ def bench_size(n: int, out: Path, seed: int, with_search: bool, rdflib_baseline:
     row.update(measure_queries(data, rdflib_baseline, with_search))
     if with_virtuoso:
         row["virtuoso"] = measure_virtuoso(data, out, row["sparql"]["_plan"]["id"])
-    name, text = generate_plan(n, seed)  # one more plan: an incremental build
+    name, text = generate_plan(n, seed)  # one more plan (and its reports): an incremental build
     (data / "plans" / name).write_text(text, encoding="utf-8")
+    write_reports(data, n, seed, reports)
     row["add_one"] = run_child(data, with_search)
     return row
 
@@ -365,15 +386,15 @@ def query_table(r: dict[str, Any]) -> list[str]:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| plans | tasks | triples | build s | embed texts | peak RSS MB | store MB | search p50/p95 ms "
-        "| add one plan s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| plans | tasks | reports (evidence links) | triples | build s | embed texts | peak RSS MB | store MB "
+        "| search p50/p95 ms | add one plan s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         b = r["build"]
         s = r.get("search")
         lines.append(
-            f"| {r['plans']} | {b['tasks']:,} | {b['triples']:,} | {b['seconds']:.1f} | "
+            f"| {r['plans']} | {b['tasks']:,} | {b.get('reports', 0):,} ({b.get('evidence_links', 0):,}) | {b['triples']:,} | {b['seconds']:.1f} | "
             f"{b['incremental'].get('embedded_texts')} | {b['peak_rss_mb']:.0f} | {r['store_bytes'] / 2**20:.1f} | "
             + (f"{s['p50_ms']:.1f} / {s['p95_ms']:.1f}" if s else "—")
             + f" | {r['add_one']['seconds']:.1f} |"
@@ -405,19 +426,26 @@ def main() -> None:
                         help="also build each corpus into a private Virtuoso (--store) and time the queries there")
     parser.add_argument("--reuse", action="store_true",
                         help="keep an existing corpus-N of the same seed under --out (no new plans; its build is updated)")
+    parser.add_argument("--reports", type=int, default=0, metavar="N",
+                        help="also each plan's first N synthetic annual reports (years of its period up to "
+                             "2025), linked to its tasks by the build: the follow-through queries then "
+                             "answer with evidence (needs the search stage)")
     parser.add_argument("--child-build", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-store", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_build:
         print(json.dumps(child_build(args.child_build, not args.no_search, args.child_store)))
         return
+    if args.reports and args.no_search:
+        parser.error("--reports needs the search stage: reports are linked to tasks with the search "
+                     "index (drop --no-search, or --reports)")
     RDFLIB_TIMEOUT = args.rdflib_timeout
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv), "rows": []}
     for n in (int(x) for x in args.sizes.split(",")):
         print(f"corpus_bench: {n} plans ...", file=sys.stderr, flush=True)
         results["rows"].append(bench_size(n, args.out, args.seed, not args.no_search, not args.no_rdflib,
-                                          args.virtuoso, args.reuse))
+                                          args.virtuoso, args.reuse, args.reports))
         (args.out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
         print(table(results["rows"]), file=sys.stderr, flush=True)
     print(table(results["rows"]))

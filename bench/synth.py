@@ -12,6 +12,7 @@ preamble that it is synthetic.
 
     python bench/synth.py --count 1000 --out /tmp/synth --seed 7
     python bench/synth.py --count 20 --out /tmp/synth --layout table    # one layout only
+    python bench/synth.py --count 100 --out /tmp/synth --reports 2      # and two annual reports each
 """
 
 from __future__ import annotations
@@ -336,18 +337,85 @@ def generate_plan(index: int, seed: int = 7, source: Path = SOURCE, layout: str 
     return name, "\n".join(lines) + "\n"
 
 
+#: Share of a plan's tasks each synthetic annual report reports on (Bishan's 2022 report has 35
+#: statements for 74 tasks); the others get nothing that year.
+REPORTED_SHARE = 0.4
+FIGURES = ["件", "项", "场次", "人次", "份", "次"]
+OPENINGS = ["全年", "累计", "年内"]
+
+
+def report_years(index: int, count: int, seed: int = 7, layout: str | None = None) -> list[int]:
+    """The years of plan ``index``'s first ``count`` annual reports: its period's years, none after 2025."""
+    content = _content(index, seed, SOURCE)
+    end = content.start if (layout or plan_layout(index, seed)) in ("role-line", "table") else content.end
+    return [y for y in range(content.start, min(end, 2025) + 1)][:count]
+
+
+def _report_statement(text: str, lead: list[str], rng: random.Random) -> str:
+    """What a report says of a task: its first sentence reworded, who did it, and a figure."""
+    first = _sentences(text)[0].rstrip("。；")
+    for a, b in rng.sample(REWORDINGS, 3):
+        first = first.replace(b, a, 1) if rng.random() < 0.5 else first
+    who = f"{lead[0]}牵头" if rng.random() < 0.7 else ""
+    figure = f"{rng.choice(OPENINGS)}办理相关事项{rng.randint(3, 900)}{rng.choice(FIGURES)}"
+    return f"{who}{first}，{figure}"
+
+
+def generate_report(index: int, year: int, seed: int = 7, source: Path = SOURCE) -> tuple[str, str]:
+    """(file name, text) of plan ``index``'s SYNTHETIC annual report for ``year`` (法治政府建设情况的报告).
+
+    In the layout ``ingest.report`` reads: a title, an opening, then 一、 what was done (one （k）
+    section per chapter of the plan, its items 一是…二是…, each echoing one task: ``REPORTED_SHARE``
+    of the tasks, drawn per year, plus one general statement per section that echoes none), 二、 what
+    fell short, 三、 next year's work.
+    """
+    c = _content(index, seed, source)
+    rng = random.Random(f"report-{seed}-{index}-{year}")
+    out = [f"{c.city}{c.district}人民政府关于{year}年度法治政府建设情况的报告", "",
+           f"{year}年，区政府坚持以习近平法治思想为指导，对照{c.district}法治政府建设实施方案逐项推进。"
+           "（本文件为基准测试生成的合成数据，并非真实政府文件。）现将有关情况报告如下：", "",
+           f"一、{year}年推进法治政府建设的主要举措和成效", ""]
+    section = 0
+    for ch_title, sections in c.chapters:
+        tasks = [(text, lead) for _, ts in sections for text, lead in ts]
+        picked = [t for t in tasks if rng.random() < REPORTED_SHARE]
+        if not picked:
+            continue
+        section += 1
+        items = [_report_statement(text, lead, rng) for text, lead in picked]
+        items.insert(rng.randrange(len(items) + 1),
+                     f"全区各单位开展{ch_title[:6]}专题学习研讨{rng.randint(10, 300)}场次")
+        body = "".join(f"{_numeral(k)}是{item}。" for k, item in enumerate(items, start=1))
+        out += [f"（{_numeral(section)}）{ch_title}。{body}", ""]
+    out += ["二、存在的不足", "",
+            f"对照{c.district}法治政府建设实施方案，部分任务推进不够平衡，基层执法力量仍然薄弱。", "",
+            f"三、{year + 1}年工作安排", "",
+            f"{year + 1}年，区政府将继续对照实施方案，逐项抓好未完成任务的落实。", ""]
+    return f"synthetic-{index:04d}-report-{year}.txt", "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--layout", choices=LAYOUTS, help="every plan in this layout (default: a mix)")
+    parser.add_argument("--reports", type=int, default=0, metavar="N",
+                        help="also each plan's first N annual reports (years of its period up to 2025), "
+                             "in <out>/reports")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    reports = 0
     for i in range(args.count):
         name, text = generate_plan(i, args.seed, layout=args.layout)
         (args.out / name).write_text(text, encoding="utf-8")
-    print(f"wrote {args.count} synthetic plans to {args.out}")
+        for year in report_years(i, args.reports, args.seed, args.layout):
+            (args.out / "reports").mkdir(exist_ok=True)
+            name, text = generate_report(i, year, args.seed)
+            (args.out / "reports" / name).write_text(text, encoding="utf-8")
+            reports += 1
+    print(f"wrote {args.count} synthetic plans to {args.out}"
+          + (f" and {reports} reports to {args.out / 'reports'}" if reports else ""))
     return 0
 
 
