@@ -258,3 +258,19 @@ def test_the_task_path_cut_falls_back_when_its_plans_hold_too_few_rows(window: i
             slow = engine.query(first_rows(raw.text, n))
             assert len(slow) == n and rows(fast) == rows(slow), f"window {window}, first {n}"
             assert sort_keys(fast, canned.text) == sort_keys(slow, raw.text), f"window {window}, first {n}, order"
+
+
+@pytest.mark.parametrize("window", [1, 2, 3])
+def test_the_evidence_cut_falls_back_when_its_pairs_hold_too_few_rows(window: int, followed: Build) -> None:
+    """tasks-without-evidence-by-year looks for its cut among the first 100 (year, plan) pairs; the
+    corpus with reports has fewer, so here the window shrinks to 1-3 pairs: a cut inside the window,
+    and none past it, must both give the raw version's first rows."""
+    canned, raw = get_query("tasks-without-evidence-by-year"), next(q for q in RAW if q.name == "tasks-without-evidence-by-year")
+    assert canned.text.count("LIMIT 100 }") == 3
+    narrow = canned.text.replace("LIMIT 100 }", f"LIMIT {window} }}")
+    with SparqlEngine(followed.store.path, timeout=120, limit=10**6) as engine:
+        for n in (1, 2, 30, 60, 119, 160, 240, 320):
+            fast = engine.query(first_rows(narrow, n))
+            slow = engine.query(first_rows(raw.text, n))
+            assert len(slow) == n and rows(fast) == rows(slow), f"window {window}, first {n}"
+            assert sort_keys(fast, canned.text) == sort_keys(slow, raw.text), f"window {window}, first {n}, order"

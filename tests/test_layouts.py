@@ -161,6 +161,29 @@ def test_synthetic_plans_come_in_every_layout_and_parse_whole(layout, unit_table
     assert with_units == (0 if layout == "measure" else 74)
 
 
+def test_synthetic_reports_read_as_their_plans_reports(unit_table):
+    """bench/synth.py --reports: each report is read as one, by the plan's government, for a year of
+    its period (none after 2025), with one progress statement per reported task and one more per section."""
+    from analysis.evidence import government_key
+    from bench.synth import REPORTED_SHARE, generate_plan, generate_report, report_years
+    from ingest.report import parse_report
+
+    for index in (1, 2, 3):
+        plan = parse_plan(generate_plan(index)[1], units=unit_table)
+        years = report_years(index, 5)
+        assert years and years == sorted(years) and years[-1] <= 2025
+        assert all(plan.period_start <= y <= (plan.period_end or y) for y in years)
+        for year in years:
+            name, text = generate_report(index, year)
+            report = parse_report(text, source=name, units=unit_table)
+            assert report.year == year and government_key(report.issuer) == government_key(plan.issuer)
+            progress = [s for s in report.statements if s.kind == "progress"]
+            sections = {s.heading for s in progress}
+            echoes = len(progress) - len(sections)
+            assert 0.2 * len(plan.tasks) < echoes < 2 * REPORTED_SHARE * len(plan.tasks)
+            assert [s.kind for s in report.statements if s.kind != "progress"] == ["shortcoming", "plan"]
+
+
 def test_the_synthetic_corpus_mixes_layouts():
     from bench.synth import plan_layout
 
