@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.synth import generate_plan, generate_report, report_years  # noqa: E402
+from bench.synth import generate_plan, report_name, report_years, write_reports  # noqa: E402
 
 QUERIES = [
     "数据共享",
@@ -275,31 +275,20 @@ def measure_virtuoso(data: Path, out: Path, one_plan: str) -> dict[str, Any]:
     return result
 
 
-def write_reports(data: Path, index: int, seed: int, reports: int) -> list[str]:
-    """Plan ``index``'s first ``reports`` synthetic annual reports, written to ``data/reports``."""
-    names = []
-    for year in report_years(index, reports, seed):
-        name, text = generate_report(index, year, seed)
-        (data / "reports").mkdir(exist_ok=True)
-        (data / "reports" / name).write_text(text, encoding="utf-8")
-        names.append(name)
-    return names
-
-
 def bench_size(n: int, out: Path, seed: int, with_search: bool, rdflib_baseline: bool,
                with_virtuoso: bool = False, reuse: bool = False, reports: int = 0) -> dict[str, Any]:
     data = out / f"corpus-{n}"
     names = [generate_plan(i, seed)[0] for i in range(n)] if reuse else []
-    report_names = [generate_report(i, y, seed)[0] for i in range(n) for y in report_years(i, reports, seed)]
     if reuse and (data / "plans").is_dir() and set(names) <= {p.name for p in (data / "plans").iterdir()}:
         for extra in set((data / "plans").iterdir()) - {data / "plans" / name for name in names}:
             extra.unlink()  # the plan the last run added; the build below is then incremental (or full
             # when the describing code changed), and measures that build, not a cold one
         (data / "reports").mkdir(exist_ok=True)
-        for extra in set((data / "reports").iterdir()) - {data / "reports" / name for name in report_names}:
+        kept = {report_name(i, y) for i in range(n) for y in report_years(i, reports, seed)}
+        for extra in set((data / "reports").iterdir()) - {data / "reports" / name for name in kept}:
             extra.unlink()  # that plan's reports, or reports of a run with a larger --reports
         for i in range(n):
-            write_reports(data, i, seed, reports)  # (the same text: a report already there is unchanged)
+            write_reports(data / "reports", i, reports, seed)  # the same texts: those there are unchanged
     else:
         shutil.rmtree(data, ignore_errors=True)
         (data / "plans").mkdir(parents=True)
@@ -308,7 +297,7 @@ def bench_size(n: int, out: Path, seed: int, with_search: bool, rdflib_baseline:
         for i in range(n):
             name, text = generate_plan(i, seed)
             (data / "plans" / name).write_text(text, encoding="utf-8")
-            write_reports(data, i, seed, reports)
+            write_reports(data / "reports", i, reports, seed)
     row: dict[str, Any] = {"plans": n}
     row["build"] = run_child(data, with_search)
     build_dir = Path(row["build"]["build_dir"])
@@ -319,7 +308,7 @@ def bench_size(n: int, out: Path, seed: int, with_search: bool, rdflib_baseline:
         row["virtuoso"] = measure_virtuoso(data, out, row["sparql"]["_plan"]["id"])
     name, text = generate_plan(n, seed)  # one more plan (and its reports): an incremental build
     (data / "plans" / name).write_text(text, encoding="utf-8")
-    write_reports(data, n, seed, reports)
+    write_reports(data / "reports", n, reports, seed)
     row["add_one"] = run_child(data, with_search)
     return row
 

@@ -81,6 +81,7 @@ def _numeral(n: int) -> str:
     return NUMERALS[tens - 1] + "十" + (NUMERALS[ones - 1] if ones else "")
 
 
+@functools.lru_cache(maxsize=4)
 def _read_source(path: Path = SOURCE) -> tuple[list[tuple[str, list[tuple[str, list[_Task]]]]], list[str]]:
     """Chapters → sections → tasks of the real plan, read with a few regular expressions.
 
@@ -391,7 +392,23 @@ def generate_report(index: int, year: int, seed: int = 7, source: Path = SOURCE)
             f"对照{c.district}法治政府建设实施方案，部分任务推进不够平衡，基层执法力量仍然薄弱。", "",
             f"三、{year + 1}年工作安排", "",
             f"{year + 1}年，区政府将继续对照实施方案，逐项抓好未完成任务的落实。", ""]
-    return f"synthetic-{index:04d}-report-{year}.txt", "\n".join(out)
+    return report_name(index, year), "\n".join(out)
+
+
+def report_name(index: int, year: int) -> str:
+    """The file name of plan ``index``'s synthetic report for ``year``."""
+    return f"synthetic-{index:04d}-report-{year}.txt"
+
+
+def write_reports(folder: Path, index: int, count: int, seed: int = 7, layout: str | None = None) -> list[str]:
+    """Write plan ``index``'s first ``count`` synthetic annual reports into ``folder``; their names."""
+    names = []
+    for year in report_years(index, count, seed, layout):
+        name, text = generate_report(index, year, seed)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+        names.append(name)
+    return names
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -409,11 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     for i in range(args.count):
         name, text = generate_plan(i, args.seed, layout=args.layout)
         (args.out / name).write_text(text, encoding="utf-8")
-        for year in report_years(i, args.reports, args.seed, args.layout):
-            (args.out / "reports").mkdir(exist_ok=True)
-            name, text = generate_report(i, year, args.seed)
-            (args.out / "reports" / name).write_text(text, encoding="utf-8")
-            reports += 1
+        reports += len(write_reports(args.out / "reports", i, args.reports, args.seed, args.layout))
     print(f"wrote {args.count} synthetic plans to {args.out}"
           + (f" and {reports} reports to {args.out / 'reports'}" if reports else ""))
     return 0
