@@ -3,7 +3,7 @@
 Why: at 1,000 plans a query that counts tasks per unit over every plan walks 1.7 M triples, and
 Oxigraph pays one index probe per joined row (issue #17: 0.3–14 s per corpus-wide query). The counts
 an analyst asks for first (tasks per unit and role, per chapter and section, deadlines per year,
-co-leading pairs, each plan's totals) are the same sums whichever plans are in the corpus, so each
+each plan's totals) are the same sums whichever plans are in the corpus, so each
 plan carries its own share of them and a corpus-wide query only adds the shares up.
 
 Why they stay right: the aggregates are computed here from the plan's own triples (the very set
@@ -23,7 +23,7 @@ queries put their ``#@plan`` markers. The vocabulary is declared in ``graph/onto
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -71,6 +71,20 @@ class _Facts:
         for s, o in self.pairs(pred):
             out[s].add(o)
         return out
+
+
+def _section_issue(f: _Facts, sec: Any, printed: Counter[Any]) -> str:
+    """What section-label-anomalies says of a section: unreadable, repeated, out of sequence or "" (none,
+    also when the section lacks the position, label or title the query joins)."""
+    position = f.one.get((sec, PK.position))
+    if position is None or f.one.get((sec, PK.label)) is None or f.one.get((sec, DCTERMS.title)) is None:
+        return ""
+    number = f.one.get((sec, PK.printedNumber))
+    if number is None:
+        return "unreadable"
+    if printed[number] > 1:
+        return "repeated"
+    return "out of sequence" if int(number) != int(position) else ""
 
 
 def aggregate_triples(plan_id: str, triples: Iterable[Triple]) -> list[Triple]:
@@ -139,9 +153,16 @@ def aggregate_triples(plan_id: str, triples: Iterable[Triple]) -> list[Triple]:
     in_section: dict[Any, int] = defaultdict(int)
     for _task, sec in f.pairs(PK.inSection):
         in_section[sec] += 1
+    # section-label-anomalies: how many of the plan's resources carry each printed number
+    printed = Counter(o for s_, o in f.pairs(PK.printedNumber) if s_ in in_plan)
     for sec in sorted(f.of_type(PK.Section)):
         a = node(f"/section/{str(sec).rsplit('/', 1)[-1]}", PK.totalsOfSection, sec,
                  [(PK.taskCount, in_section.get(sec, 0))])
+        issue = _section_issue(f, sec, printed)
+        if issue:
+            out.append((a, PK.sectionIssue, Literal(issue)))
+            if (number := f.one.get((sec, PK.printedNumber))) is not None:
+                out.append((a, PK.sectionPrintedNumber, number))
         # the section's label, title and position and its chapter's label, copied: the query's columns
         # are then scans of section-sized predicates (17,000 triples at 1,000 plans), not of pk:label or
         # pk:position, which tasks and chapters share (100,000)
@@ -151,42 +172,21 @@ def aggregate_triples(plan_id: str, triples: Iterable[Triple]) -> list[Triple]:
             (sec, PK.position, PK.sectionPosition), (chapter, PK.label, PK.chapterLabel))
             if (value := f.one.get((subject, fact))) is not None)
 
-    # unit-workload, tasks-per-unit-by-role, responsible-never-lead, collective-vs-named,
-    # follow-through-by-unit: per unit, the tasks of this plan it has in each role, in any role, and
-    # as lead or responsible unit (the tasks it answers for in a report)
+    # tasks-per-unit-by-role, responsible-never-lead, collective-vs-named: per unit, the tasks of this
+    # plan it has in each role (the unit rankings over all of a government's plans, unit-workload,
+    # co-leading-units and follow-through-by-unit, read graph/unit_totals.py instead)
     per_unit: dict[Any, dict[str, set[Any]]] = defaultdict(lambda: defaultdict(set))
     for role, pairs in roles.items():
         for unit, task in pairs:
             if task in in_plan:
                 per_unit[unit][role].add(task)
-                per_unit[unit]["any"].add(task)
-                if role != "participating":
-                    per_unit[unit]["accountable"].add(task)
     for k, unit in enumerate(sorted(per_unit), start=1):
         counts = per_unit[unit]
         a = node(f"/unit/{k}", PK.totalsOfUnit, unit,
-                 [(pred, len(counts[role])) for role, _, pred in ROLE_COUNTS]
-                 + [(PK.anyRoleCount, len(counts["any"])), (PK.leadOrResponsibleCount, len(counts["accountable"]))])
+                 [(pred, len(counts[role])) for role, _, pred in ROLE_COUNTS])
         label = f.one.get((unit, RDFS.label))
         if label is not None:
             out.append((a, PK.unitLabel, label))
-
-    # co-leading-units: pairs of lead units of one task (ordered by their IRIs, as the query's STR filter)
-    leads_of: dict[Any, set[Any]] = defaultdict(set)
-    for unit, task in roles["lead"]:
-        if task in in_plan:
-            leads_of[task].add(unit)
-    co_pairs: dict[tuple[Any, Any], int] = defaultdict(int)
-    for units in leads_of.values():
-        ordered = sorted(units, key=str)
-        for i, a_ in enumerate(ordered):
-            for b_ in ordered[i + 1:]:
-                co_pairs[(a_, b_)] += 1
-    for k, ((ua, ub), n) in enumerate(sorted(co_pairs.items(), key=lambda x: (str(x[0][0]), str(x[0][1]))), start=1):
-        a = node(f"/colead/{k}", None, None, [(PK.coLeadCount, n)])
-        out += [(a, PK.unitA, ua), (a, PK.unitB, ub)]
-        out += [(a, pred, label) for pred, u in ((PK.unitALabel, ua), (PK.unitBLabel, ub))
-                if (label := f.one.get((u, RDFS.label))) is not None]
 
     # deadlines-by-year: tasks and deadlines falling due in each year
     dates = f.mapping(PK.date)
@@ -213,4 +213,10 @@ def aggregate_triples(plan_id: str, triples: Iterable[Triple]) -> list[Triple]:
     for t in ranked[:TOP_TASKS]:
         node(f"/task/{positions[t]}", PK.totalsOfTask, t,
              [(PK.taskUnitCount, len(units_of_task.get(t, ()))), (PK.taskLeadCount, leads_n.get(t, 0))])
+
+    # tasks-without-lead: the tasks no unit leads that the query lists (those with a number and a text,
+    # which it joins), with their positions: its cut is the 1,000th smallest of these positions
+    listed = {s for s, _ in f.pairs(PK.number)} & {s for s, _ in f.pairs(PK.text)}
+    for t in sorted(t for t in tasks - set(leads_n) if t in positions and t in listed):
+        node(f"/leadless/{positions[t]}", PK.leadlessTask, t, [(PK.leadlessPosition, positions[t])])
     return out

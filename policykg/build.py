@@ -333,7 +333,7 @@ class _Run:
 
     def totals(self, writer: StoreWriter, summaries: list[PlanSummary],
                followed: follow.FollowResult) -> tuple[totals.TotalsResult, int | None]:
-        """Stage "totals": each changed government's follow-through totals (policykg.totals).
+        """Stage "totals": each changed government's unit totals (policykg.totals).
 
         Returns what was done and the store's new size (None when the store was not touched)."""
         self.report("totals", 0.0)
@@ -435,7 +435,7 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
             manifest = replace(run.manifest(summaries, triples, writer, search, files_sums, followed, report_files),
                                parents=aligned.parents, alignments=aligned.alignments,
                                parents_fingerprint=aligned.fingerprint)
-            manifest = replace(manifest, incremental=replace(manifest.incremental, followthrough=summed.computed))
+            manifest = replace(manifest, incremental=replace(manifest.incremental, unit_totals=summed.computed))
             write_manifest(tmp, manifest)  # last: a build without a manifest is incomplete
             tmp.rename(work)
         except BaseException:

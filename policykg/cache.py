@@ -25,10 +25,10 @@ CACHE_DAYS = 7  # an entry of the build cache no kept build uses is dropped afte
 _ROOT = Path(__file__).resolve().parents[1]
 # the code that turns sources into records and triples: an upgraded parser makes old builds stale
 CODE_THAT_SHAPES_BUILDS = ("ingest", "graph/rdf.py", "graph/aggregates.py", "graph/namespaces.py", "graph/corpus.py",
-                           "graph/followthrough.py", "policykg/totals.py")
+                           "graph/unit_totals.py", "policykg/totals.py")
 #: the code that turns records into triples (a plan's facts and its aggregates)
 CODE_THAT_DESCRIBES = ("graph/rdf.py", "graph/aggregates.py", "graph/namespaces.py", "graph/corpus.py",
-                       "graph/followthrough.py", "policykg/totals.py")
+                       "graph/unit_totals.py", "policykg/totals.py")
 
 
 def sha256_file(path: Path) -> str:

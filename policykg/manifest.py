@@ -147,7 +147,7 @@ class IncrementalReport:
     embedded_texts: int | None = None  # texts embedded anew (None: no search index)
     search: str | None = None  # the search index's own mode: "full" or "incremental"
     reports: ReportsDone = field(default_factory=ReportsDone)
-    followthrough: list[str] = field(default_factory=list)  # governments whose unit totals were recomputed
+    unit_totals: list[str] = field(default_factory=list)  # governments whose unit totals were recomputed
     seconds: dict[str, float] = field(default_factory=dict)  # by stage
 
 

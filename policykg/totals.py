@@ -1,12 +1,12 @@
-"""The follow-through totals stage of a build: per government, the units' totals of
-:mod:`graph.followthrough`, written after the plans and the reports are in the store.
+"""The unit totals stage of a build: per government, the units' totals of :mod:`graph.unit_totals`,
+written after the plans and the reports are in the store.
 
 A government's totals are a function of its plans' triples and its reports' triples, so they are
 cached under a key made of the plans' ids and record keys, the reports' link keys and the describing
-code (:data:`policykg.cache.CODE_THAT_DESCRIBES` includes ``graph/followthrough.py``). An incremental
+code (:data:`policykg.cache.CODE_THAT_DESCRIBES` includes ``graph/unit_totals.py``). An incremental
 build recomputes only the governments whose key changed: it removes the previous totals (read
 back from the cache) and adds the new ones. A government whose last plan left loses its totals.
-The manifest's ``incremental.followthrough`` lists the governments recomputed.
+The manifest's ``incremental.unit_totals`` lists the governments recomputed.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from graph.followthrough import followthrough_ntriples
+from graph.unit_totals import unit_totals_ntriples
 from ingest import IngestError
 
 from .manifest import BuildManifest, PlanSummary, ReportSummary
@@ -56,7 +56,7 @@ def run(plans: Sequence[PlanSummary], reports: Sequence[ReportSummary], *, descr
     ``plan_triples(ids)``: the N-Triples of the plans with these ids; ``report_triples(key)``: a
     report's N-Triples by its link key (``None`` when the cache lost it).
     """
-    folder = cache_root / "followthrough"
+    folder = cache_root / "unit-totals"
     folder.mkdir(parents=True, exist_ok=True)
     keys = government_keys(plans, reports, describer)
     old = {} if fresh_store or previous is None else government_keys(previous.plans, previous.reports, describer)
@@ -69,7 +69,7 @@ def run(plans: Sequence[PlanSummary], reports: Sequence[ReportSummary], *, descr
         reports_of.setdefault(r.gov, []).append(r)
     todo = sorted(gov for gov, key in keys.items() if old.get(gov) != key)
     for n, gov in enumerate(todo):
-        progress(f"follow-through totals {gov}", n / max(1, len(todo)))
+        progress(f"unit totals {gov}", n / max(1, len(todo)))
         path = folder / f"{keys[gov]}.nt"
         try:
             data = path.read_bytes()
@@ -86,10 +86,10 @@ def run(plans: Sequence[PlanSummary], reports: Sequence[ReportSummary], *, descr
         try:
             data = (folder / f"{key}.nt").read_bytes()
         except FileNotFoundError as exc:
-            raise IngestError(f"the cached follow-through totals of government {gov} are gone",
+            raise IngestError(f"the cached unit totals of government {gov} are gone",
                               source=str(folder), hint="delete the build folder and run `policykg build`") from exc
         result.remove.extend(q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
-    progress("follow-through totals", 1.0)
+    progress("unit totals", 1.0)
     return result
 
 
@@ -103,4 +103,4 @@ def _compute(gov: str, plan_ids: Sequence[str], reports: Sequence[ReportSummary]
             raise IngestError(f"the cached triples of report {r.id} are gone", source=r.source,
                               hint="delete the build folder and run `policykg build`")
         report_nts.append(nt)
-    return followthrough_ntriples(plan_triples(plan_ids).values(), report_nts)
+    return unit_totals_ntriples(plan_triples(plan_ids).values(), report_nts)

@@ -27,7 +27,7 @@ from sparql.queries import QUERIES_DIR, get_query, list_queries
 from tests.conftest import copy_data
 from tests.test_many_plans import yongchuan_text
 
-READS_AGGREGATES = re.compile(r"pk:(aggregateInPlan|totalsOf|followThrough)")
+READS_AGGREGATES = re.compile(r"pk:(aggregateInPlan|totalsOf|governmentTotalsOf)")
 RAW_DIR = QUERIES_DIR / "raw"
 RAW = list_queries(RAW_DIR)
 # a draft and a final text of one district (shared units), another district, synthetic plans in
@@ -122,7 +122,7 @@ def aggregates(b: Build) -> set[ox.Triple]:
     store = ox.Store.read_only(str(b.store.path))
     return {q.triple for q in store.quads_for_pattern(None, None, None)
             if isinstance(q.subject, ox.NamedNode) and ("/aggregate" in q.subject.value
-                                                        or "/followthrough/" in q.subject.value)}
+                                                        or "/totals/" in q.subject.value)}
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -164,7 +164,7 @@ def test_aggregates_after_each_incremental_step_equal_a_full_build(tmp_path: Pat
 
 
 def test_follow_through_totals_after_each_report_step_equal_a_full_build(tmp_path: Path) -> None:
-    """The per-unit totals span a government's plans and reports (graph/followthrough.py): adding,
+    """The per-unit totals span a government's plans and reports (graph/unit_totals.py): adding,
     changing and removing a report, and changing a plan its reports are linked to, recompute that
     government's totals and no other's, and leave the store as a full build of the same files does."""
     from bench.synth import write_reports
@@ -180,7 +180,7 @@ def test_follow_through_totals_after_each_report_step_equal_a_full_build(tmp_pat
 
     first = open_with_search(config)
     assert first.manifest.counts.evidence_links > 0
-    nodes = {t.subject for t in aggregates(first) if "/followthrough/" in t.subject.value}
+    nodes = {t.subject for t in aggregates(first) if "/totals/" in t.subject.value}
     assert len(nodes) > 20
     bishan = next(p.gov for p in first.manifest.plans if "bishan" in p.id)
     query = get_query("follow-through-by-unit").text
@@ -189,7 +189,7 @@ def test_follow_through_totals_after_each_report_step_equal_a_full_build(tmp_pat
         change()
         inc = open_with_search(config)
         assert inc.manifest.incremental.mode == "incremental"
-        assert inc.manifest.incremental.followthrough == [gov]
+        assert inc.manifest.incremental.unit_totals == [gov]
         full_data = tmp_path / f"full-{len(list(tmp_path.iterdir()))}"
         for folder in ("plans", "reports"):
             shutil.copytree(data / folder, full_data / folder)
