@@ -23,7 +23,7 @@ from graph.namespaces import plan_iri
 from policykg.build import Build, build
 from policykg.config import Config
 from sparql.engine import EmbeddedSparqlEngine
-from sparql.queries import QueryScopeError, list_queries, parse_query_file
+from sparql.queries import QueryFileError, QueryScopeError, list_queries, parse_query_file
 from tests.conftest import ROOT, copy_data
 from tests.test_many_plans import BISHAN, YONGCHUAN, yongchuan_text
 
@@ -57,6 +57,23 @@ def test_a_query_without_markers_or_a_bad_id_is_refused(tmp_path: Path) -> None:
     marked = canned(tmp_path, "SELECT * WHERE {\n  #@plan ?s pk:inPlan ?plan .\n}")
     with pytest.raises(QueryScopeError, match="not a plan id"):
         marked.for_plans(["a> } ; DROP ALL #"])
+
+
+def test_a_query_may_name_another_file_as_its_limited_form(tmp_path: Path) -> None:
+    """Totals that span plans cannot be limited by markers: the header ``limited:`` names the file to
+    limit instead (its raw version); unlimited, the query runs as written."""
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "q.rq").write_text(HEADER + "SELECT ?t WHERE {\n  #@plan ?t pk:inPlan ?plan .\n}",
+                                           encoding="utf-8")
+    q = canned(tmp_path, "# limited: raw/q.rq\nSELECT ?n WHERE { ?n pk:unitTaskCount ?c }")
+    assert q.scopable and q.for_plans([]) == q.text
+    limited = q.for_plans(["a-2021-2025"])
+    assert f"VALUES ?plan {{ <{plan_iri('a-2021-2025')}> }} ?t pk:inPlan ?plan ." in limited
+    assert "unitTaskCount" not in limited
+    with pytest.raises(QueryFileError, match="limited form raw/none.rq"):
+        canned(tmp_path, "# limited: raw/none.rq\nSELECT * WHERE { ?s ?p ?o }")
+    limited_by_name = [c.name for c in list_queries() if c.limited]
+    assert {"unit-workload", "follow-through-by-unit", "co-leading-units"} <= set(limited_by_name)
 
 
 def rows(result: Any) -> Counter[Any]:
