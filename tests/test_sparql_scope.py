@@ -70,7 +70,7 @@ def test_a_query_may_name_another_file_as_its_limited_form(tmp_path: Path) -> No
     limited = q.for_plans(["a-2021-2025"])
     assert f"VALUES ?plan {{ <{plan_iri('a-2021-2025')}> }} ?t pk:inPlan ?plan ." in limited
     assert "unitTaskCount" not in limited
-    with pytest.raises(QueryFileError, match="limited form raw/none.rq"):
+    with pytest.raises(QueryFileError, match=r"limited form raw/none\.rq"):
         canned(tmp_path, "# limited: raw/none.rq\nSELECT * WHERE { ?s ?p ?o }")
     limited_by_name = [c.name for c in list_queries() if c.limited]
     assert {"unit-workload", "follow-through-by-unit", "co-leading-units"} <= set(limited_by_name)
