@@ -69,7 +69,7 @@ def run(plans: Sequence[PlanSummary], reports: Sequence[ReportSummary], *, descr
         reports_of.setdefault(r.gov, []).append(r)
     todo = sorted(gov for gov, key in keys.items() if old.get(gov) != key)
     for n, gov in enumerate(todo):
-        progress(f"unit totals {gov}", n / max(1, len(todo)))
+        progress(f"totals: {gov}", n / max(1, len(todo)))
         path = folder / f"{keys[gov]}.nt"
         try:
             data = path.read_bytes()
@@ -89,7 +89,7 @@ def run(plans: Sequence[PlanSummary], reports: Sequence[ReportSummary], *, descr
             raise IngestError(f"the cached unit totals of government {gov} are gone",
                               source=str(folder), hint="delete the build folder and run `policykg build`") from exc
         result.remove.extend(q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
-    progress("unit totals", 1.0)
+    progress("totals", 1.0)
     return result
 
 

@@ -168,7 +168,9 @@ _STAGES: tuple[tuple[str, float, float], ...] = (
     ("graph", 0.10, 0.05),
     ("store", 0.15, 0.10),
     ("search", 0.25, 0.68),
-    ("report", 0.93, 0.05),  # annual reports: parsed, linked to the tasks, stored (policykg.follow)
+    # (binary fractions: where one stage ends and the next starts must be the same float)
+    ("report", 0.9375, 0.03125),  # annual reports: parsed, linked to the tasks, stored (policykg.follow)
+    ("totals", 0.96875, 0.0078125),  # each government's unit totals (policykg.totals)
     ("align", 0.98, 0.02),  # plans aligned to their parent plans (policykg.align_stage)
     ("done", 1.0, 0.0),
 )
@@ -177,6 +179,7 @@ _STAGE_LABELS = {
     "graph": "生成知识图谱",
     "store": "写入图数据库",
     "report": "关联年度报告",
+    "totals": "汇总各单位任务",
     "align": "对照上级方案",
     "search: loading model": "加载语义模型",
     "search: embedding": "计算语义向量",
