@@ -353,7 +353,7 @@ class _Run:
 
     def manifest(self, summaries: list[PlanSummary], triples: int, writer: StoreWriter,
                  search: SearchOutcome | None, files: dict[str, list[Any]],
-                 followed: follow.FollowResult, report_files: list[Path]) -> BuildManifest:
+                 followed: follow.FollowResult, report_files: list[Path], totals_done: list[str]) -> BuildManifest:
         step = self.step
         sums = {name: sum(getattr(e.counts, name) for e in summaries)
                 for name in ("chapters", "sections", "tasks", "units", "defects")}
@@ -375,6 +375,7 @@ class _Run:
                 embedded_texts=search.embedded if search else None,
                 search=search.mode if search else None,
                 reports=followed.done,
+                unit_totals=totals_done,
                 seconds=dict(self.timings),
             ),
             files=files,
@@ -432,10 +433,10 @@ def build(config: Config, paths: Sequence[Path] | None = None, progress: Progres
             run.lap("compact")
             files_sums = file_checksums(tmp, previous=(target.resolve(), run.previous))
             run.lap("checksums")
-            manifest = replace(run.manifest(summaries, triples, writer, search, files_sums, followed, report_files),
+            manifest = replace(run.manifest(summaries, triples, writer, search, files_sums, followed, report_files,
+                                            summed.computed),
                                parents=aligned.parents, alignments=aligned.alignments,
                                parents_fingerprint=aligned.fingerprint)
-            manifest = replace(manifest, incremental=replace(manifest.incremental, unit_totals=summed.computed))
             write_manifest(tmp, manifest)  # last: a build without a manifest is incomplete
             tmp.rename(work)
         except BaseException:

@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from graph.unit_totals import unit_totals_ntriples
 from ingest import IngestError
 
+from .cache import write_atomic
 from .manifest import BuildManifest, PlanSummary, ReportSummary
 
 Progress = Callable[[str, float], None]
@@ -75,9 +76,7 @@ def run(plans: Sequence[PlanSummary], reports: Sequence[ReportSummary], *, descr
             data = path.read_bytes()
         except FileNotFoundError:
             data = _compute(gov, plans_of[gov], reports_of.get(gov, []), plan_triples, report_triples)
-            tmp = folder / f".{keys[gov]}.nt.tmp"
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            write_atomic(path, data)
         result.add.append(data)
         result.computed.append(gov)
     for gov, key in sorted(old.items()):
