@@ -322,7 +322,7 @@ class _Run:
             report_files, table=load_unit_table(config.units if config.units.exists() else None),
             units_sha=sha256_file(config.units) if config.units.exists() else "", summaries=summaries,
             plans_of=plans_of, previous=self.previous, fresh_store=self.step is None,
-            cache_root=self.cache.root / "follow", out=tmp,
+            cache_root=self.follow_cache_root, out=tmp,
             search_options={"thesaurus": config.thesaurus if config.thesaurus.exists() else None,
                             "terms": config.terms if config.terms.exists() else None,
                             "embed_cache": self.cache.embeddings},
@@ -331,6 +331,11 @@ class _Run:
         self.lap("reports")
         return result, triples
 
+    @property
+    def follow_cache_root(self) -> Path:
+        """Where the reports stage caches parsed and linked reports (the totals stage reads them back)."""
+        return self.cache.root / "follow"
+
     def totals(self, writer: StoreWriter, summaries: list[PlanSummary],
                followed: follow.FollowResult) -> tuple[totals.TotalsResult, int | None]:
         """Stage "totals": each changed government's unit totals (policykg.totals).
@@ -338,7 +343,7 @@ class _Run:
         Returns what was done and the store's new size (None when the store was not touched)."""
         self.report("totals", 0.0)
         index_of = {pid: i for i, pid in enumerate(self.ids)}
-        linked = follow.FollowCache(self.cache.root / "follow")
+        linked = follow.FollowCache(self.follow_cache_root)
 
         def plan_triples(plan_ids: Sequence[str]) -> dict[str, bytes]:
             wanted = self.final_plans(index_of[p] for p in plan_ids)
