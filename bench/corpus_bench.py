@@ -313,6 +313,30 @@ def bench_size(n: int, out: Path, seed: int, with_search: bool, rdflib_baseline:
     return row
 
 
+def calibrate() -> dict[str, float]:
+    """How fast this machine is right now, in two fixed workloads: a pure-Python loop (what rdflib's
+    time follows) and an Oxigraph sort of 20,000 long strings read from its dictionary (what our
+    slow queries spend their time on). The same VM ran them ~3x slower on some days than others
+    (2026-12-01: 1.9 s for the loop), so every results.json says which kind of day it measured."""
+    import pyoxigraph as ox
+
+    t = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    loop = time.perf_counter() - t
+    store = ox.Store()
+    p = ox.NamedNode("https://example.org/p")
+    store.extend(ox.Quad(ox.NamedNode(f"https://example.org/s{i}"), p, ox.Literal(f"区政府有关部门第{i * 7919 % 20000}号"))
+                 for i in range(20_000))
+    runs = []
+    for _ in range(3):
+        t = time.perf_counter()
+        list(store.query("SELECT ?s ?o WHERE { ?s <https://example.org/p> ?o } ORDER BY ?o"))
+        runs.append(time.perf_counter() - t)
+    return {"python_loop_s": round(loop, 3), "oxigraph_sort_ms": round(1000 * statistics.median(runs), 1)}
+
+
 def machine() -> dict[str, Any]:
     model = ""
     try:
@@ -328,6 +352,7 @@ def machine() -> dict[str, Any]:
         "memory_gib": round(mem, 1),
         "python": platform.python_version(),
         "load_avg_at_start": os.getloadavg(),
+        "speed_at_start": calibrate(),
     }
 
 
@@ -431,13 +456,22 @@ def main() -> None:
     RDFLIB_TIMEOUT = args.rdflib_timeout
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv), "rows": []}
+    print(f"corpus_bench: machine speed now: {_speed(results['machine']['speed_at_start'])}", file=sys.stderr, flush=True)
     for n in (int(x) for x in args.sizes.split(",")):
         print(f"corpus_bench: {n} plans ...", file=sys.stderr, flush=True)
         results["rows"].append(bench_size(n, args.out, args.seed, not args.no_search, not args.no_rdflib,
                                           args.virtuoso, args.reuse, args.reports))
         (args.out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
         print(table(results["rows"]), file=sys.stderr, flush=True)
+    results["machine"]["speed_at_end"] = calibrate()
+    (args.out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
     print(table(results["rows"]))
+    print(f"\nmachine speed at start: {_speed(results['machine']['speed_at_start'])}; "
+          f"at end: {_speed(results['machine']['speed_at_end'])}")
+
+
+def _speed(c: dict[str, float]) -> str:
+    return f"Python loop {c['python_loop_s']:.2f} s, Oxigraph sort {c['oxigraph_sort_ms']:.0f} ms (bench.corpus_bench.calibrate)"
 
 
 if __name__ == "__main__":
