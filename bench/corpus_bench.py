@@ -56,6 +56,7 @@ QUERIES = [
     "知识产权 保护",
 ]
 RDFLIB_TIMEOUT = 30  # seconds per query on rdflib (pure Python); slower queries are reported as "≥"
+RDFLIB_RAW = False  # also time each rewritten query's raw version (graph/queries/raw/) on rdflib
 OX_TIMEOUT = 120.0  # seconds per query on Oxigraph
 
 
@@ -207,6 +208,21 @@ def measure_queries(data: Path, rdflib_baseline: bool, with_search: bool) -> dic
                     sparql[cq.name][key] = 1000 * (time.perf_counter() - t)
                 except _Timeout:
                     sparql[cq.name][key] = -1000.0 * RDFLIB_TIMEOUT  # negative: "more than"
+                finally:
+                    signal.alarm(0)
+        if RDFLIB_RAW:  # the same question asked of plain rdflib, without the aggregates and totals
+            from sparql.queries import QUERIES_DIR
+
+            for raw in list_queries(QUERIES_DIR / "raw"):
+                if raw.name not in sparql:
+                    continue
+                t = time.perf_counter()
+                signal.alarm(RDFLIB_TIMEOUT)
+                try:
+                    list(g.query(sparql_prologue() + raw.text))
+                    sparql[raw.name]["rdflib_raw_ms"] = 1000 * (time.perf_counter() - t)
+                except _Timeout:
+                    sparql[raw.name]["rdflib_raw_ms"] = -1000.0 * RDFLIB_TIMEOUT
                 finally:
                     signal.alarm(0)
         sparql["_rdflib_load_s"] = {"seconds": load}
@@ -380,10 +396,12 @@ def query_table(r: dict[str, Any]) -> list[str]:
     queries = sorted(q for q in sparql if not q.startswith("_"))
     if not queries:
         return []
+    raw = any("rdflib_raw_ms" in sparql[q] for q in queries)
     head = ("| canned query | whole corpus: in-process (rdflib ×) | engine | one plan: in-process (rdflib ×) | engine |"
+            + (" rdflib on the raw version: ms (×) |" if raw else "")
             + (" Virtuoso whole | Virtuoso one plan |" if virt else ""))
     out = ["", f"{r['plans']} plans (one plan: {sparql.get('_plan', {}).get('id', '?')})", "", head,
-           "|---|" + "---:|" * (6 if virt else 4)]
+           "|---|" + "---:|" * (4 + raw + (2 if virt else 0))]
     for q in queries:
         m = sparql[q]
         whole, one = m.get("inproc_ms"), m.get("inproc_plan_ms")
@@ -393,6 +411,9 @@ def query_table(r: dict[str, Any]) -> list[str]:
             f"{_ms(one)} ({_ratio(m.get('rdflib_plan_ms'), one or 0)})" if one is not None else "—",
             _ms(m.get("plan_p50_ms")),
         ]
+        if raw:
+            slow = m.get("rdflib_raw_ms")
+            cells.append(f"{_ms(slow)} ({_ratio(slow, whole or 0)})" if slow is not None else "—")
         if virt:
             v = virt.get(q, {})
             cells += ["error" if f"{k}_error" in v else _ms(v.get(k)) for k in ("p50_ms", "plan_p50_ms")]
@@ -430,7 +451,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    global RDFLIB_TIMEOUT
+    global RDFLIB_TIMEOUT, RDFLIB_RAW
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--out", type=Path, default=Path("/tmp/policykg-bench"))
@@ -438,6 +459,9 @@ def main() -> None:
     parser.add_argument("--no-search", action="store_true", help="graph only (no embedding, no search)")
     parser.add_argument("--no-rdflib", action="store_true", help="skip the rdflib baseline")
     parser.add_argument("--rdflib-timeout", type=int, default=RDFLIB_TIMEOUT, help="seconds per rdflib query")
+    parser.add_argument("--rdflib-raw", action="store_true",
+                        help="also time each rewritten query's raw version (graph/queries/raw/, no aggregates "
+                             "or totals) on rdflib over the whole corpus: plain rdflib asked the same question")
     parser.add_argument("--virtuoso", action="store_true",
                         help="also build each corpus into a private Virtuoso (--store) and time the queries there")
     parser.add_argument("--reuse", action="store_true",
@@ -455,7 +479,7 @@ def main() -> None:
     if args.reports and args.no_search:
         parser.error("--reports needs the search stage: reports are linked to tasks with the search "
                      "index (drop --no-search, or --reports)")
-    RDFLIB_TIMEOUT = args.rdflib_timeout
+    RDFLIB_TIMEOUT, RDFLIB_RAW = args.rdflib_timeout, args.rdflib_raw
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv), "rows": []}
     print(f"corpus_bench: machine speed now: {_speed(results['machine']['speed_at_start'])}", file=sys.stderr, flush=True)
