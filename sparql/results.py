@@ -55,19 +55,20 @@ class QueryResult:
         return serialize(self, fmt)
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled (a worker's answer to the CLI, endpoint and app) with its rows as SPARQL TSV and its
-        triples as N-Triples, which pyoxigraph writes and reads in Rust. Pickling the terms one by one
-        costs ~10 µs a cell: chapter-coverage over 1,000 plans (thousands of rows of 8 columns) took
-        0.8 s through a worker against 0.1 s in-process (``python -m bench.corpus_bench``, the engine
-        and in-process columns; ``tests/test_sparql_results.py`` checks the round trip). Rows holding a triple term (RDF 1.2), which TSV
-        as pyoxigraph writes it cannot carry, and rows of no variables are pickled as terms."""
+        """Pickled (a worker's answer to the CLI, endpoint and app) with its rows in the registered
+        "tsv" format and its triples in "ntriples", which pyoxigraph reads back in Rust, instead of
+        term by term. chapter-coverage over 1,000 plans took 1,896 ms through a worker against 311 ms
+        in-process before, 692 against 623 ms after (``python -m bench.corpus_bench``, engine and
+        in-process columns; BENCHMARKS.md, "A slow day"). A triple term (RDF 1.2), which ``str()``
+        writes without the ``<<( )>>`` that TSV and N-Triples need, keeps its rows or triples pickled as
+        terms, as do rows of no variables."""
         state = dict(self.__dict__)
-        if self.rows and self.variables:
-            packed = _rows_to_tsv(self.variables, self.rows)
-            if packed is not None:
-                state["rows"] = packed
-        if self.triples and not any(isinstance(t.object, ox.Triple) for t in self.triples):
-            state["triples"] = ox.serialize(self.triples, format=ox.RdfFormat.N_TRIPLES)
+        if self.kind == "select" and self.variables and not any(
+            isinstance(cell, ox.Triple) for row in self.rows for cell in row
+        ):
+            state["rows"] = self.serialize("tsv")
+        if self.kind == "graph" and not any(isinstance(t.object, ox.Triple) for t in self.triples):
+            state["triples"] = self.serialize("ntriples")
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -112,20 +113,3 @@ def to_python(term: Term | None) -> Any:
         return str(term)
     return term.value
 
-
-def _rows_to_tsv(variables: list[str], rows: list[tuple[Term | None, ...]]) -> bytes | None:
-    """Rows as SPARQL TSV (each term in its N-Triples form, an unbound cell empty), or None when a
-    cell is a triple term, which ``str()`` writes without the ``<<( )>>`` that TSV needs."""
-    lines = ["\t".join(f"?{v}" for v in variables)]
-    for row in rows:
-        cells = []
-        for cell in row:
-            if cell is None:
-                cells.append("")
-            elif isinstance(cell, ox.Triple):
-                return None
-            else:
-                cells.append(str(cell))
-        lines.append("\t".join(cells))
-    lines.append("")
-    return "\n".join(lines).encode("utf-8")

@@ -46,10 +46,13 @@ def test_triples_arrive_as_they_were_sent(spo: list[tuple[object, object, object
     assert pickle.loads(pickle.dumps(sent)) == sent
 
 
-def test_rows_holding_triple_terms_and_rows_of_no_variables_still_arrive() -> None:
+def test_rows_travel_as_tsv_and_rows_holding_triple_terms_as_terms() -> None:
     quoted = ox.Triple(ox.NamedNode("https://example.org/a"), ox.NamedNode("https://example.org/b"), ox.Literal("c"))
+    plain = QueryResult("select", ["t"], [(ox.Literal("c"),), (None,)])
+    assert isinstance(plain.__getstate__()["rows"], bytes)  # the fast path: written and read in Rust
     for sent in (QueryResult("select", ["t"], [(quoted,), (None,)]), QueryResult("select", [], [()]),
                  QueryResult("ask", boolean=True)):
+        assert not isinstance(sent.__getstate__()["rows"], bytes)
         assert pickle.loads(pickle.dumps(sent)) == sent
 
 
