@@ -193,38 +193,30 @@ def measure_queries(data: Path, rdflib_baseline: bool, with_search: bool) -> dic
         t = time.perf_counter()  # (queries Oxigraph could not finish are not run on rdflib)
         g = store.to_memory_graph()
         load = time.perf_counter() - t
-        signal.signal(signal.SIGALRM, _alarm)
+        runs_on: list[tuple[str, str, str]] = []  # (query, result key, text)
         for cq in list_queries():
             if cq.name not in sparql or "search" in cq.requires:
                 continue  # pk:searchScore is policykg's own function on Oxigraph: rdflib has none
-            runs_on = [("rdflib_ms", cq.text)] if sparql[cq.name]["p50_ms"] > 0 else []
+            if sparql[cq.name]["p50_ms"] > 0:
+                runs_on.append((cq.name, "rdflib_ms", cq.text))
             if cq.scopable:
-                runs_on.append(("rdflib_plan_ms", cq.for_plans([one_plan])))
-            for key, text in runs_on:
-                t = time.perf_counter()
-                signal.alarm(RDFLIB_TIMEOUT)
-                try:
-                    list(g.query(sparql_prologue() + text))
-                    sparql[cq.name][key] = 1000 * (time.perf_counter() - t)
-                except _Timeout:
-                    sparql[cq.name][key] = -1000.0 * RDFLIB_TIMEOUT  # negative: "more than"
-                finally:
-                    signal.alarm(0)
+                runs_on.append((cq.name, "rdflib_plan_ms", cq.for_plans([one_plan])))
         if RDFLIB_RAW:  # the same question asked of plain rdflib, without the aggregates and totals
             from sparql.queries import QUERIES_DIR
 
-            for raw in list_queries(QUERIES_DIR / "raw"):
-                if raw.name not in sparql:
-                    continue
-                t = time.perf_counter()
-                signal.alarm(RDFLIB_TIMEOUT)
-                try:
-                    list(g.query(sparql_prologue() + raw.text))
-                    sparql[raw.name]["rdflib_raw_ms"] = 1000 * (time.perf_counter() - t)
-                except _Timeout:
-                    sparql[raw.name]["rdflib_raw_ms"] = -1000.0 * RDFLIB_TIMEOUT
-                finally:
-                    signal.alarm(0)
+            runs_on += [(raw.name, "rdflib_raw_ms", raw.text)
+                        for raw in list_queries(QUERIES_DIR / "raw") if raw.name in sparql]
+        signal.signal(signal.SIGALRM, _alarm)
+        for name, key, text in runs_on:
+            t = time.perf_counter()
+            signal.alarm(RDFLIB_TIMEOUT)
+            try:
+                list(g.query(sparql_prologue() + text))
+                sparql[name][key] = 1000 * (time.perf_counter() - t)
+            except _Timeout:
+                sparql[name][key] = -1000.0 * RDFLIB_TIMEOUT  # negative: "more than"
+            finally:
+                signal.alarm(0)
         sparql["_rdflib_load_s"] = {"seconds": load}
         del g
     return {"search": search, "sparql": sparql}
@@ -332,8 +324,9 @@ def bench_size(n: int, out: Path, seed: int, with_search: bool, rdflib_baseline:
 def calibrate() -> dict[str, float]:
     """How fast this machine is right now, in two fixed workloads: a pure-Python loop (what rdflib's
     time follows) and an Oxigraph sort of 20,000 long strings read from its dictionary (what our
-    slow queries spend their time on). The same VM ran them ~3x slower on some days than others
-    (2026-12-01: 1.9 s for the loop), so every results.json says which kind of day it measured."""
+    slow queries spend their time on). The same code ran 2.6-4x slower on one day than the day before
+    (BENCHMARKS.md, "A slow day"), so every results.json says which kind of day it measured; that
+    afternoon this gave a 0.39-0.73 s loop and a 178-334 ms sort."""
     import pyoxigraph as ox
 
     t = time.perf_counter()

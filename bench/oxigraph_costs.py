@@ -46,13 +46,13 @@ PROBES: list[tuple[str, str, str]] = [
      "{ SELECT ?plan ?title WHERE { ?plan a pk:Plan ; dcterms:title ?title } } } ORDER BY ?title"),
     # why a ranking's tie-break costs more than its ranking (unit-workload, tasks-without-lead): an
     # IRI, and a label longer than 15 bytes, is compared by reading both strings from the dictionary
-    ("first tasks", "whatever is first in its parent (pk:position 1: a plan's first task, a report's first statement), unsorted",
+    ("position 1", "whatever is first in its parent (pk:position 1: a plan's first task, a report's first statement), unsorted",
      "SELECT ?t WHERE { ?t pk:position 1 }"),
-    ("first tasks by IRI", "the same, sorted by IRI (read from the dictionary per comparison)",
+    ("position 1 by IRI", "the same, sorted by IRI (read from the dictionary per comparison)",
      "SELECT ?t WHERE { ?t pk:position 1 } ORDER BY ?t"),
-    ("first tasks by text", "those with a text, sorted by it (a long string)",
+    ("position 1 by text", "those with a text, sorted by it (a long string)",
      "SELECT ?t ?x WHERE { ?t pk:position 1 ; pk:text ?x } ORDER BY ?x"),
-    ("first tasks by number", "those with a number, sorted by it (a short string, kept inline)",
+    ("position 1 by number", "those with a number, sorted by it (a short string, kept inline)",
      "SELECT ?t ?n WHERE { ?t pk:position 1 ; pk:number ?n } ORDER BY ?n"),
     # the floor of plan-overview, a listing of every plan: what one and two columns cost unsorted, and
     # what sorting by the title adds
