@@ -56,6 +56,7 @@ QUERIES = [
     "知识产权 保护",
 ]
 RDFLIB_TIMEOUT = 30  # seconds per query on rdflib (pure Python); slower queries are reported as "≥"
+IN_MEMORY = False  # Oxigraph answers from a copy of the store in memory (sparql.run.open_store)
 RDFLIB_RAW = False  # also time each rewritten query's raw version (graph/queries/raw/) on rdflib
 OX_TIMEOUT = 120.0  # seconds per query on Oxigraph
 
@@ -77,13 +78,13 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def _own_peak_kb() -> int:
-    """This process's peak RSS since it started (VmHWM). Not ru_maxrss: on Linux that is inherited
-    across fork, so a build started by a benchmark process holding rdflib's 4 GB graph would report
-    the parent's 4 GB as its own."""
+def _own_peak_kb(field: str = "VmHWM") -> int:
+    """This process's peak RSS since it started (VmHWM; ``field="VmRSS"``: its RSS now). Not
+    ru_maxrss: on Linux that is inherited across fork, so a build started by a benchmark process
+    holding rdflib's 4 GB graph would report the parent's 4 GB as its own."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -171,7 +172,7 @@ def measure_queries(data: Path, rdflib_baseline: bool, with_search: bool) -> dic
     in_process(store.path, scorer, sparql)
     # the time-limited engine (a worker process), so one runaway query cannot stall the benchmark
     # the engine's default row cap (10,000), as analysts run the queries from the CLI, endpoint and app
-    with EmbeddedSparqlEngine(store.path, timeout=OX_TIMEOUT, scorer=scorer) as ox_engine:
+    with EmbeddedSparqlEngine(store.path, timeout=OX_TIMEOUT, scorer=scorer, in_memory=IN_MEMORY) as ox_engine:
         ox_engine.warm_up()
         for cq in list_queries():
             if "search" in cq.requires and scorer is None:
@@ -224,15 +225,19 @@ def measure_queries(data: Path, rdflib_baseline: bool, with_search: bool) -> dic
 
 def in_process(store_path: Path, scorer: Any, sparql: dict[str, dict[str, Any]]) -> None:
     """Every canned query in this process (``sparql.run.run_query``, the 10,000-row cap, no worker
-    round trip): p50 of 5 runs after a warm-up, whole corpus (``inproc_ms``) and one plan."""
-    import pyoxigraph as ox
-
+    round trip): p50 of 5 runs after a warm-up, whole corpus (``inproc_ms``) and one plan. With
+    ``--in-memory``, on the copy :func:`sparql.run.open_store` makes, whose load time and memory go
+    in ``_memory``."""
     from sparql.defaults import DEFAULT_LIMIT
     from sparql.queries import list_queries
-    from sparql.run import run_query
+    from sparql.run import open_store, run_query
     from sparql.search import compute_scores
 
-    ox_store = ox.Store.read_only(str(store_path))
+    rss, t = _own_peak_kb("VmRSS"), time.perf_counter()
+    ox_store = open_store(store_path, in_memory=IN_MEMORY)
+    if IN_MEMORY:
+        sparql["_memory"] = {"load_s": time.perf_counter() - t, "quads": len(ox_store),
+                             "rss_mb": (_own_peak_kb("VmRSS") - rss) / 1024}
     one_plan = sparql["_plan"]["id"]
     for cq in list_queries():
         if "search" in cq.requires and scorer is None:
@@ -393,7 +398,10 @@ def query_table(r: dict[str, Any]) -> list[str]:
     head = ("| canned query | whole corpus: in-process (rdflib ×) | engine | one plan: in-process (rdflib ×) | engine |"
             + (" rdflib on the raw version: ms (×) |" if raw else "")
             + (" Virtuoso whole | Virtuoso one plan |" if virt else ""))
-    out = ["", f"{r['plans']} plans (one plan: {sparql.get('_plan', {}).get('id', '?')})", "", head,
+    mem = sparql.get("_memory")
+    where = (f"; Oxigraph from memory: {mem['quads']:,} quads copied in {mem['load_s']:.0f} s, "
+             f"+{mem['rss_mb']:,.0f} MB" if mem else "")
+    out = ["", f"{r['plans']} plans (one plan: {sparql.get('_plan', {}).get('id', '?')}{where})", "", head,
            "|---|" + "---:|" * (4 + raw + (2 if virt else 0))]
     for q in queries:
         m = sparql[q]
@@ -444,7 +452,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    global RDFLIB_TIMEOUT, RDFLIB_RAW
+    global RDFLIB_TIMEOUT, RDFLIB_RAW, IN_MEMORY
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--out", type=Path, default=Path("/tmp/policykg-bench"))
@@ -455,6 +463,9 @@ def main() -> None:
     parser.add_argument("--rdflib-raw", action="store_true",
                         help="also time each rewritten query's raw version (graph/queries/raw/, no aggregates "
                              "or totals) on rdflib over the whole corpus: plain rdflib asked the same question")
+    parser.add_argument("--in-memory", action="store_true",
+                        help="Oxigraph answers from a copy of the store in memory (policykg serve --in-memory), "
+                             "in this process and in the worker; the copy's load time and memory are reported")
     parser.add_argument("--virtuoso", action="store_true",
                         help="also build each corpus into a private Virtuoso (--store) and time the queries there")
     parser.add_argument("--reuse", action="store_true",
@@ -472,7 +483,7 @@ def main() -> None:
     if args.reports and args.no_search:
         parser.error("--reports needs the search stage: reports are linked to tasks with the search "
                      "index (drop --no-search, or --reports)")
-    RDFLIB_TIMEOUT, RDFLIB_RAW = args.rdflib_timeout, args.rdflib_raw
+    RDFLIB_TIMEOUT, RDFLIB_RAW, IN_MEMORY = args.rdflib_timeout, args.rdflib_raw, args.in_memory
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv), "rows": []}
     print(f"corpus_bench: machine speed now: {_speed(results['machine']['speed_at_start'])}", file=sys.stderr, flush=True)

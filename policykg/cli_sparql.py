@@ -70,6 +70,10 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
                    help=f"query worker processes (default: {DEFAULT_WORKERS})")
+    p.add_argument("--in-memory", action="store_true",
+                   help="each worker answers from a copy of the graph in memory: corpus-wide listings "
+                        "1.5-3.3x faster at 1,000 plans, but minutes to start and ~0.4 KB of memory per "
+                        "triple per worker (also POLICYKG_SPARQL_IN_MEMORY=1)")
     p.add_argument("--verbose", action="store_true", help="log each request")
     p.set_defaults(func=cmd_serve)
 
@@ -193,6 +197,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             limit=_config_value(args, build, "limit", DEFAULT_LIMIT),
             workers=args.workers,
             verbose=args.verbose,
+            in_memory=args.in_memory or build.config.sparql_in_memory,
         )
     except OSError as e:
         raise CliError(f"cannot serve on {args.host}:{args.port}: {e.strerror or e}") from e

@@ -30,6 +30,7 @@ import logging
 import socket
 import sys
 import threading
+import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -379,6 +380,13 @@ def _plan_ids(build: Any) -> tuple[str, ...] | None:
     return tuple(manifest.plan_ids)
 
 
+def _size_hint(build: Any) -> str:
+    """" (4,409,885 triples)" from the build's manifest, or "" when it cannot be read."""
+    manifest = getattr(build, "manifest", None)
+    triples = getattr(getattr(manifest, "counts", None), "triples", 0)
+    return f" ({triples:,} triples)" if triples else ""
+
+
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -403,11 +411,13 @@ def make_server(
     max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES,
     scorer: Scorer | None = None,
     verbose: bool = False,
+    in_memory: bool = False,
 ) -> SparqlServer:
     """A ready (bound, warmed-up) server; call ``serve_forever()`` and later ``shutdown()``/``server_close()``.
 
     ``build`` is a ``Build`` (its search engine backs pk:searchScore) or a build/store directory.
-    ``port=0`` picks a free port (see ``server.url``).
+    ``port=0`` picks a free port (see ``server.url``). ``in_memory``: each worker answers from a copy
+    of the store in memory; this returns once they have it (sparql.run.open_store).
     """
     if scorer is None:
         if isinstance(build, str | Path):
@@ -417,7 +427,8 @@ def make_server(
             scorer = scorer_for_build(build)
     # the embedded store's engine, or the SPARQL server of a build made with --store URL
     engine = engine_for_build(
-        build, timeout=timeout, limit=limit, workers=workers, scorer=scorer, max_query_bytes=max_query_bytes)
+        build, timeout=timeout, limit=limit, workers=workers, scorer=scorer, max_query_bytes=max_query_bytes,
+        in_memory=in_memory)
     try:
         engine.warm_up()
         config = EndpointConfig(timeout, limit, max_query_bytes, _plan_ids(build))
@@ -437,15 +448,22 @@ def serve(
     workers: int = DEFAULT_WORKERS,
     max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES,
     verbose: bool = False,
+    in_memory: bool = False,
 ) -> None:
     """Serve ``/sparql`` until interrupted (Ctrl-C)."""
+    if in_memory:
+        t0 = time.perf_counter()
+        print(f"policykg: {workers} workers are copying the graph into memory{_size_hint(build)}; "
+              "the endpoint answers once they have it", file=sys.stderr, flush=True)
     server = make_server(
         build, host, port, timeout=timeout, limit=limit, workers=workers, max_query_bytes=max_query_bytes,
-        verbose=verbose,
+        verbose=verbose, in_memory=in_memory,
     )
+    if in_memory:
+        print(f"policykg: the graph is in memory ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     print(
         f"policykg SPARQL endpoint on {server.url}/sparql (read-only, {timeout:g} s limit, "
-        f"{limit:,} rows max, {workers} workers); Ctrl-C stops",
+        f"{limit:,} rows max, {workers} workers{', in memory' if in_memory else ''}); Ctrl-C stops",
         file=sys.stderr,
     )
     try:

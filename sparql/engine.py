@@ -27,6 +27,9 @@ SEARCH_CACHE = 128
 class EmbeddedSparqlEngine:
     """SPARQL over a store directory in ``workers`` worker processes; see :class:`sparql.protocol.SparqlEngine`.
 
+    ``in_memory``: each worker answers from a copy of the store in memory (faster corpus-wide listings;
+    minutes to start on a large corpus: :func:`sparql.run.open_store`).
+
     ``scorer`` backs ``pk:searchScore``; :func:`sparql.search.scorer_for_build` adapts a build's
     search engine. Searches are cached per (text, top), so a query repeated from the app does not
     search again.
@@ -41,6 +44,7 @@ class EmbeddedSparqlEngine:
         workers: int = 1,
         scorer: Scorer | None = None,
         max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES,
+        in_memory: bool = False,
     ) -> None:
         path = Path(store_path)
         if not path.is_dir():
@@ -50,7 +54,8 @@ class EmbeddedSparqlEngine:
         self.limit = limit
         self.max_query_bytes = max_query_bytes
         self.scorer = scorer
-        self._pool = QueryPool(path, workers)
+        self.in_memory = in_memory
+        self._pool = QueryPool(path, workers, in_memory=in_memory)
         self._search_cache: OrderedDict[tuple[str, int], dict[str, tuple[float, int]]] = OrderedDict()
         self._search_lock = threading.Lock()
 

@@ -50,11 +50,13 @@ class SparqlEngine(Protocol):
 
 def engine_for_build(build: Any, *, timeout: float = DEFAULT_TIMEOUT, limit: int = DEFAULT_LIMIT,
                      workers: int = 1, scorer: Scorer | None = None,
-                     max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES) -> SparqlEngine:
+                     max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES, in_memory: bool = False) -> SparqlEngine:
     """The engine for a build: remote when its graph is on a SPARQL server (``Build.is_remote``),
-    otherwise embedded over its store directory (``build`` may also be a build or store directory)."""
+    otherwise embedded over its store directory (``build`` may also be a build or store directory),
+    answering from a copy in memory with ``in_memory`` (a remote store ignores it: the server holds
+    its own data)."""
     if getattr(build, "is_remote", False):
         return RemoteSparqlEngine(build.store, timeout=timeout, limit=limit, scorer=scorer,
                                   max_query_bytes=max_query_bytes)
     return EmbeddedSparqlEngine(store_path_of(build), timeout=timeout, limit=limit, workers=workers, scorer=scorer,
-                                max_query_bytes=max_query_bytes)
+                                max_query_bytes=max_query_bytes, in_memory=in_memory)

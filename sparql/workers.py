@@ -2,7 +2,8 @@
 
 Why processes: pyoxigraph has no query timeout and holds a GIL-free Rust thread until the query
 ends, so the only way to stop a query is to kill the process running it. :class:`QueryPool` keeps
-warm workers (each opens the store with ``Store.read_only``) and replaces a worker it had to kill,
+warm workers (each opens the store with ``Store.read_only``, or copies it into memory:
+:func:`sparql.run.open_store`) and replaces a worker it had to kill,
 so one bad query never takes the CLI, the endpoint or the app down.
 
 Why one spawner thread: Linux delivers ``PR_SET_PDEATHSIG`` when the *thread* that started a child
@@ -22,24 +23,27 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import pyoxigraph as ox
-
 from .errors import ERRORS, EngineBusy, EngineError, QueryTimeout, SparqlError, one_line
 from .results import QueryResult
-from .run import run_query
+from .run import open_store, run_query
 from .search import ScoreMap
 
 
-def _worker_main(conn: Connection, store_path: str) -> None:
-    """Open the store read-only once, then answer (query, limit, scores) requests until told to stop."""
+def _worker_main(conn: Connection, store_path: str, in_memory: bool = False) -> None:
+    """Open the store read-only once (or copy it into memory), then answer (query, limit, scores)
+    requests until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the parent, which kills us
     try:
-        store = ox.Store.read_only(store_path)
+        store = open_store(store_path, in_memory=in_memory)
+    except SparqlError as e:
+        conn.send(("error", type(e).__name__, str(e)))
+        return
     except Exception as e:
         conn.send(("error", "EngineError", f"cannot open the store at {store_path}: {one_line(e)}"))
         return
@@ -74,7 +78,7 @@ def worker_entry() -> None:
     if os.getppid() != int(sys.argv[5]):  # the parent died before prctl took effect
         return
     conn = _Duplex(Connection(read_fd, writable=False), Connection(write_fd, readable=False))
-    _worker_main(conn, sys.argv[3])  # type: ignore[arg-type]
+    _worker_main(conn, sys.argv[3], sys.argv[6] == "memory")  # type: ignore[arg-type]
 
 
 class _Duplex:
@@ -105,7 +109,8 @@ class _Worker:
     parent's ``__main__`` (fatal under Streamlit, ``python -`` or notebooks) and fork, which is
     unsafe in a threaded server."""
 
-    def __init__(self, store_path: str) -> None:
+    def __init__(self, store_path: str, in_memory: bool = False) -> None:
+        self.started = time.monotonic()
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         try:
@@ -119,6 +124,7 @@ class _Worker:
                     store_path,
                     json.dumps(sys.path),
                     str(os.getpid()),
+                    "memory" if in_memory else "disk",
                 ],
                 pass_fds=(to_child_r, from_child_w),
                 stdin=subprocess.DEVNULL,
@@ -130,15 +136,24 @@ class _Worker:
         self.conn = _Duplex(Connection(from_child_r, writable=False), Connection(to_child_w, readable=False))
         self.ready = False
 
-    def wait_ready(self, timeout: float) -> None:
+    def poll_ready(self, timeout: float) -> bool:
+        """Whether the worker has opened its store, waiting up to ``timeout`` s; raises if it failed."""
         if self.ready:
-            return
+            return True
         if not self.conn.poll(timeout):
-            raise EngineError(f"query worker did not start within {timeout:g} s")
-        msg = self.conn.recv()
+            return False
+        try:
+            msg = self.conn.recv()
+        except (EOFError, OSError):
+            raise EngineError("the query worker exited while opening the store (out of memory?)") from None
         if msg[0] != "ready":
             raise ERRORS.get(msg[1], EngineError)(msg[2])
         self.ready = True
+        return True
+
+    def wait_ready(self, timeout: float) -> None:
+        if not self.poll_ready(timeout):
+            raise EngineError(f"query worker did not start within {timeout:g} s")
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):
@@ -164,11 +179,11 @@ class _Spawner:
     """
 
     def __init__(self) -> None:
-        self._requests: queue.Queue[tuple[str, Future[_Worker]]] = queue.Queue()
+        self._requests: queue.Queue[tuple[str, bool, Future[_Worker]]] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def start(self, store_path: str) -> _Worker:
+    def start(self, store_path: str, in_memory: bool = False) -> _Worker:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
@@ -176,14 +191,14 @@ class _Spawner:
                 )
                 self._thread.start()
         fut: Future[_Worker] = Future()
-        self._requests.put((store_path, fut))
+        self._requests.put((store_path, in_memory, fut))
         return fut.result()
 
     def _loop(self) -> None:
         while True:
-            path, fut = self._requests.get()
+            path, in_memory, fut = self._requests.get()
             try:
-                fut.set_result(_Worker(path))
+                fut.set_result(_Worker(path, in_memory))
             except BaseException as e:
                 fut.set_exception(e)
 
@@ -198,12 +213,16 @@ class QueryPool:
     (default: the query's timeout) and then gets :class:`EngineBusy`.
     """
 
-    def __init__(self, store_path: str | Path, size: int = 1, *, start_timeout: float = 60.0) -> None:
+    def __init__(self, store_path: str | Path, size: int = 1, *, in_memory: bool = False,
+                 start_timeout: float | None = None) -> None:
         if size < 1:
             raise ValueError("a query pool needs at least one worker")
         self.store_path = str(store_path)
         self.size = size
-        self.start_timeout = start_timeout
+        self.in_memory = in_memory
+        # opening a store on disk takes a second; copying one into memory about 23 us per quad on a
+        # slow day (100 s for the 4.41 M quads of 1,000 plans), so an hour covers ~150 M quads
+        self.start_timeout = start_timeout if start_timeout is not None else (3600.0 if in_memory else 60.0)
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._workers: list[_Worker] = []
@@ -212,10 +231,36 @@ class QueryPool:
             self._idle.put(self._spawn())
 
     def _spawn(self) -> _Worker:
-        w = _SPAWNER.start(self.store_path)
+        w = _SPAWNER.start(self.store_path, self.in_memory)
         with self._lock:
             self._workers.append(w)
         return w
+
+    def _replace(self, w: _Worker) -> None:
+        self._retire(w)
+        if not self._closed:
+            self._idle.put(self._spawn())
+
+    def _ready(self, w: _Worker, timeout: float) -> None:
+        """Wait until ``w`` has its store. A worker copying its store into memory takes minutes, so a
+        query waits for it only as long as its own time limit, then gets :class:`EngineBusy`."""
+        try:
+            if not self.in_memory:
+                w.wait_ready(self.start_timeout)
+                return
+            age = time.monotonic() - w.started
+            if w.poll_ready(max(0.0, min(timeout, self.start_timeout - age))):
+                return
+        except SparqlError:
+            self._replace(w)
+            raise
+        age = time.monotonic() - w.started
+        if age < self.start_timeout:
+            self._idle.put(w)
+            raise EngineBusy(f"the query worker is still copying the store into memory (for {age:.0f} s "
+                             "so far); try again shortly")
+        self._replace(w)
+        raise EngineError(f"query worker did not start within {self.start_timeout:g} s")
 
     def _retire(self, w: _Worker) -> None:
         w.kill()
@@ -253,9 +298,9 @@ class QueryPool:
             w = self._idle.get(timeout=timeout if wait is None else wait)
         except queue.Empty:
             raise EngineBusy(f"all {self.size} query workers are busy; try again shortly") from None
+        self._ready(w, timeout)
         healthy = False
         try:
-            w.wait_ready(self.start_timeout)
             w.conn.send((text, limit, scores or {}))
             if not w.conn.poll(timeout):
                 raise QueryTimeout(
@@ -270,9 +315,7 @@ class QueryPool:
             if healthy or self._closed:
                 self._idle.put(w) if not self._closed else w.stop()
             else:
-                self._retire(w)
-                if not self._closed:
-                    self._idle.put(self._spawn())
+                self._replace(w)
         if msg[0] == "ok":
             result: QueryResult = msg[1]
             return result

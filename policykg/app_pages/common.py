@@ -414,7 +414,12 @@ def sparql_engine(key: BuildKey) -> SparqlEngine:
 
     b = _open(key)
     cfg = _config_of(key)
-    return engine_for_build(b, timeout=cfg.query_timeout, limit=cfg.result_limit, scorer=scorer_for_build(b))
+    engine = engine_for_build(b, timeout=cfg.query_timeout, limit=cfg.result_limit, scorer=scorer_for_build(b),
+                              in_memory=cfg.sparql_in_memory)
+    if cfg.sparql_in_memory and not b.is_remote:  # wait for the copy here, once, rather than answer (and cache) "busy"
+        with st.spinner(f"正在把图谱载入内存（{b.manifest.counts.triples:,} 个三元组），大型语料需数分钟……"):
+            engine.warm_up()
+    return engine
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
