@@ -72,7 +72,7 @@ def register(subparsers: Any) -> None:
                    help=f"query worker processes (default: {DEFAULT_WORKERS})")
     p.add_argument("--in-memory", action="store_true",
                    help="each worker answers from a copy of the graph in memory: corpus-wide listings "
-                        "1.5-3.3x faster at 1,000 plans, but minutes to start and ~0.4 KB of memory per "
+                        "2.1-3.6x faster at 1,000 plans, but minutes to start and ~0.4 KB of memory per "
                         "triple per worker (also POLICYKG_SPARQL_IN_MEMORY=1)")
     p.add_argument("--verbose", action="store_true", help="log each request")
     p.set_defaults(func=cmd_serve)

@@ -39,10 +39,10 @@ def open_store(path: str | Path, *, in_memory: bool = False,
 
     Why a copy: on disk every index probe and every string read is a RocksDB lookup. The whole-corpus
     listings that probe once per row and print a long label or title per row (plan-overview,
-    responsible-never-lead, task-path…) ran 1.5-3.3x faster from memory at 1,000 plans
-    (``python -m bench.corpus_bench --in-memory``, BENCHMARKS.md "Serving from memory"). The price:
-    about 0.4 KB of memory per quad (1.9 GB peak for the 4.41 M quads of 1,000 plans) and a load
-    of about 23 us per quad on a slow day (100 s there), paid again by every worker that starts.
+    responsible-never-lead, task-path…) ran 2.1-3.6x faster from memory at 1,000 plans, the
+    aggregates 0.9-1.6x (``python -m bench.memory_vs_disk``; BENCHMARKS.md "Serving from memory").
+    The price: 0.37 KB of memory per quad (+1.6 GB for the 4.41 M quads of 1,000 plans) and a copy
+    of about 17 us per quad (75 s there), paid again by every worker that starts.
     The copy is a snapshot: like the read-only store, it does not see a later build.
 
     ``progress`` is called with the number of quads copied so far, every ``every`` quads.

@@ -220,8 +220,8 @@ class QueryPool:
         self.store_path = str(store_path)
         self.size = size
         self.in_memory = in_memory
-        # opening a store on disk takes a second; copying one into memory about 23 us per quad on a
-        # slow day (100 s for the 4.41 M quads of 1,000 plans), so an hour covers ~150 M quads
+        # opening a store on disk takes a second; copying one into memory about 17 us per quad
+        # (75 s for the 4.41 M quads of 1,000 plans: bench.memory_vs_disk), so an hour covers ~200 M
         self.start_timeout = start_timeout if start_timeout is not None else (3600.0 if in_memory else 60.0)
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
