@@ -451,6 +451,7 @@ def serve(
     in_memory: bool = False,
 ) -> None:
     """Serve ``/sparql`` until interrupted (Ctrl-C)."""
+    in_memory = in_memory and not getattr(build, "is_remote", False)  # a SPARQL server holds its own data
     if in_memory:
         t0 = time.perf_counter()
         print(f"policykg: {workers} workers are copying the graph into memory{_size_hint(build)}; "

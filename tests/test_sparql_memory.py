@@ -5,6 +5,10 @@ answers as the store on disk, from real worker processes and a real HTTP endpoin
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -130,3 +134,29 @@ def test_the_endpoint_serves_from_memory(built: Any) -> None:
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_policykg_serve_in_memory_says_what_it_does_and_answers(built: Any) -> None:
+    """The command an analyst runs: it says it is copying, then serves from memory."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "POLICYKG_DATA": str(built.config.data_dir), "HF_HUB_OFFLINE": "1"}
+    env.pop("POLICYKG_BUILD", None)
+    proc = subprocess.Popen([sys.executable, "-m", "policykg.cli", "serve", "--in-memory", "--workers", "1",
+                             "--port", str(port)], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stderr is not None
+        lines = []
+        while not any("endpoint on" in line for line in lines):
+            line = proc.stderr.readline()
+            assert line, f"serve exited {proc.poll()}:\n{''.join(lines)}"
+            lines.append(line)
+        said = "".join(lines)
+        assert f"copying the graph into memory ({built.manifest.counts.triples:,} triples)" in said
+        assert "the graph is in memory" in said and "1 workers, in memory" in said
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/queries/units-by-type?format=json", timeout=60) as r:
+            assert len(json.load(r)["results"]["bindings"]) == 6
+    finally:
+        proc.terminate()
+        proc.wait(30)
