@@ -160,3 +160,21 @@ def test_policykg_serve_in_memory_says_what_it_does_and_answers(built: Any) -> N
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_the_app_does_not_keep_a_busy_answer(big_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app caches answers and errors per query; "busy" is neither, and asked again it is answered."""
+    from policykg.app_pages import common
+
+    engine = EmbeddedSparqlEngine(big_store, timeout=0.05, workers=1, in_memory=True)
+    monkeypatch.setattr(common, "sparql_engine", lambda key: engine)
+    key, text = (str(big_store), "busy-test", "busy-test"), "ASK { GRAPH ?g { <urn:x:7> ?p ?o } }"
+    try:
+        first = common.run_sparql(key, text)
+        assert first["kind"] == "EngineBusy" and "copying the store into memory" in first["error"]
+        engine.warm_up()
+        engine.timeout = 30
+        again = common.run_sparql(key, text)
+        assert again["kind"] == "ask" and "error" not in again
+    finally:
+        engine.close()

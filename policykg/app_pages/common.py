@@ -422,14 +422,28 @@ def sparql_engine(key: BuildKey) -> SparqlEngine:
     return engine
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+class _Busy(Exception):
+    """A busy engine (all workers taken, or one still copying the store into memory): not an answer."""
+
+
 def run_sparql(key: BuildKey, text: str) -> dict[str, Any]:
-    """A query's rows and downloads, or its one-line error; errors are cached like answers."""
-    from sparql.errors import SparqlError
+    """A query's rows and downloads, or its one-line error. Errors are cached like answers, except
+    "busy": asked again a moment later, the same query may be answered."""
+    try:
+        return _run_sparql(key, text)
+    except _Busy as exc:
+        return {"error": str(exc), "kind": "EngineBusy"}
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _run_sparql(key: BuildKey, text: str) -> dict[str, Any]:
+    from sparql.errors import EngineBusy, SparqlError
 
     engine = sparql_engine(key)
     try:
         result = engine.query(text)
+    except EngineBusy as exc:
+        raise _Busy(str(exc)) from None  # Streamlit does not cache a call that raises
     except SparqlError as exc:
         return {"error": str(exc), "kind": type(exc).__name__}
     out: dict[str, Any] = {
