@@ -78,7 +78,7 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def _own_peak_kb(field: str = "VmHWM") -> int:
+def own_memory_kb(field: str = "VmHWM") -> int:
     """This process's peak RSS since it started (VmHWM; ``field="VmRSS"``: its RSS now). Not
     ru_maxrss: on Linux that is inherited across fork, so a build started by a benchmark process
     holding rdflib's 4 GB graph would report the parent's 4 GB as its own."""
@@ -101,7 +101,7 @@ def child_build(data: Path, with_search: bool, store_url: str | None = None) -> 
     t0 = time.perf_counter()
     info = build(config, with_search=with_search)
     seconds = time.perf_counter() - t0
-    me = _own_peak_kb()
+    me = own_memory_kb()
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the parse workers
     return {
         "seconds": seconds,
@@ -233,11 +233,11 @@ def in_process(store_path: Path, scorer: Any, sparql: dict[str, dict[str, Any]])
     from sparql.run import open_store, run_query
     from sparql.search import compute_scores
 
-    rss, t = _own_peak_kb("VmRSS"), time.perf_counter()
+    rss, t = own_memory_kb("VmRSS"), time.perf_counter()
     ox_store = open_store(store_path, in_memory=IN_MEMORY)
     if IN_MEMORY:
         sparql["_memory"] = {"load_s": time.perf_counter() - t, "quads": len(ox_store),
-                             "rss_mb": (_own_peak_kb("VmRSS") - rss) / 1024}
+                             "rss_mb": (own_memory_kb("VmRSS") - rss) / 1024}
     one_plan = sparql["_plan"]["id"]
     for cq in list_queries():
         if "search" in cq.requires and scorer is None:

@@ -26,19 +26,8 @@ sys.path.insert(0, str(ROOT))
 RUNS = 5
 
 
-def rss_mb() -> float:
-    """This process's resident memory now, from /proc (0 where there is none)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def main() -> None:
-    from bench.corpus_bench import calibrate
+    from bench.corpus_bench import calibrate, own_memory_kb
     from sparql.defaults import DEFAULT_LIMIT
     from sparql.queries import list_queries
     from sparql.run import open_store, run_query
@@ -49,10 +38,10 @@ def main() -> None:
     args = parser.parse_args()
     speed = calibrate()
     disk = open_store(args.store)
-    before, t = rss_mb(), time.perf_counter()
+    before, t = own_memory_kb("VmRSS"), time.perf_counter()
     memory = open_store(args.store, in_memory=True,
                         progress=lambda n: print(f"  {n:,} quads copied", file=sys.stderr, flush=True))
-    load_s, added = time.perf_counter() - t, rss_mb() - before
+    load_s, added = time.perf_counter() - t, (own_memory_kb("VmRSS") - before) / 1024
     print(f"copy into memory: {len(memory):,} quads in {load_s:.0f} s, +{added:,.0f} MB "
           f"({1024 * added / max(len(memory), 1):.2f} KB per quad); machine: Python loop "
           f"{speed['python_loop_s']:.2f} s, Oxigraph sort {speed['oxigraph_sort_ms']:.0f} ms\n")

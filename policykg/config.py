@@ -39,8 +39,7 @@ class Config:
     # a SPARQL 1.1 server (query + update URL, e.g. Virtuoso's /sparql) instead of the embedded store
     store_url: str | None = field(default_factory=lambda: os.environ.get("POLICYKG_STORE_URL") or None)
     # SPARQL workers answer from a copy of the store in memory (POLICYKG_SPARQL_IN_MEMORY=1, or
-    # `policykg serve --in-memory`): corpus-wide listings 2.1-3.6x faster at 1,000 plans, minutes to
-    # start and ~0.4 KB of memory per quad (sparql.run.open_store; BENCHMARKS.md "Serving from memory")
+    # `policykg serve --in-memory`); what it costs and gains: sparql.run.open_store
     sparql_in_memory: bool = field(
         default_factory=lambda: os.environ.get("POLICYKG_SPARQL_IN_MEMORY", "").lower() in ("1", "true", "yes"))
     # build documents in which no task is found (a notice, a letter) instead of refusing them (exit 2)

@@ -54,13 +54,10 @@ def open_store(path: str | Path, *, in_memory: bool = False,
     if not in_memory:
         return disk
     memory = ox.Store()
-    if progress is None:
-        memory.bulk_extend(disk)
-        return memory
 
     def counted() -> Iterable[ox.Quad]:
         for n, quad in enumerate(disk, 1):
-            if n % every == 0:
+            if progress is not None and n % every == 0:
                 progress(n)
             yield quad
 

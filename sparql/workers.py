@@ -242,14 +242,12 @@ class QueryPool:
             self._idle.put(self._spawn())
 
     def _ready(self, w: _Worker, timeout: float) -> None:
-        """Wait until ``w`` has its store. A worker copying its store into memory takes minutes, so a
-        query waits for it only as long as its own time limit, then gets :class:`EngineBusy`."""
+        """Wait until ``w`` has its store. One opening it on disk is ready in a second: wait up to the
+        start limit. One copying it into memory takes minutes: a query waits only as long as its own
+        time limit, then gets :class:`EngineBusy`."""
+        left = self.start_timeout - (time.monotonic() - w.started)
         try:
-            if not self.in_memory:
-                w.wait_ready(self.start_timeout)
-                return
-            age = time.monotonic() - w.started
-            if w.poll_ready(max(0.0, min(timeout, self.start_timeout - age))):
+            if w.poll_ready(max(0.0, min(timeout, left) if self.in_memory else left)):
                 return
         except SparqlError:
             self._replace(w)

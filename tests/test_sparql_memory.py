@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -20,7 +19,6 @@ import pyoxigraph as ox
 import pytest
 
 from policykg.config import Config
-from policykg.server import make_server
 from sparql.engine import EmbeddedSparqlEngine
 from sparql.errors import EngineBusy, EngineError, QueryTimeout
 from sparql.queries import list_queries
@@ -120,24 +118,9 @@ def test_the_setting_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     assert Config().sparql_in_memory is False
 
 
-def test_the_endpoint_serves_from_memory(built: Any) -> None:
-    srv = make_server(built, "127.0.0.1", 0, timeout=30, limit=500, workers=1, in_memory=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        qs = urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?t a pk:Task }"})
-        req = urllib.request.Request(f"{srv.url}/sparql?{qs}", headers={"Accept": "application/sparql-results+json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            body = json.loads(resp.read())
-        n = int(body["results"]["bindings"][0]["n"]["value"])
-        assert n == built.manifest.counts.tasks > 0
-    finally:
-        srv.shutdown()
-        srv.server_close()
-
-
 def test_policykg_serve_in_memory_says_what_it_does_and_answers(built: Any) -> None:
-    """The command an analyst runs: it says it is copying, then serves from memory."""
+    """The command an analyst runs: it says it is copying, then serves /sparql and the canned queries
+    from memory."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -155,6 +138,12 @@ def test_policykg_serve_in_memory_says_what_it_does_and_answers(built: Any) -> N
         said = "".join(lines)
         assert f"copying the graph into memory ({built.manifest.counts.triples:,} triples)" in said
         assert "the graph is in memory" in said and "1 workers, in memory" in said
+        qs = urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?t a pk:Task }"})
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/sparql?{qs}",
+                                     headers={"Accept": "application/sparql-results+json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            n = int(json.load(r)["results"]["bindings"][0]["n"]["value"])
+        assert n == built.manifest.counts.tasks > 0
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/queries/units-by-type?format=json", timeout=60) as r:
             assert len(json.load(r)["results"]["bindings"]) == 6
     finally:
