@@ -76,6 +76,22 @@ def test_a_query_may_name_another_file_as_its_limited_form(tmp_path: Path) -> No
     assert {"unit-workload", "follow-through-by-unit", "co-leading-units"} <= set(limited_by_name)
 
 
+def test_every_query_file_ships_with_the_package() -> None:
+    """A non-editable install carries only what ``[tool.setuptools.package-data]`` lists: a limited
+    form or raw version left out would make ``--plan`` fail on an installed policykg."""
+    import tomllib
+    from fnmatch import fnmatch
+
+    from sparql.queries import QUERIES_DIR
+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]
+    graph_dir = QUERIES_DIR.parent
+    files = [p.relative_to(graph_dir).as_posix() for p in QUERIES_DIR.rglob("*.rq")]
+    assert len(files) > len(list_queries())  # the raw versions and limited forms are among them
+    missing = [f for f in files if not any(fnmatch(f, g) and f.count("/") == g.count("/") for g in globs["graph"])]
+    assert not missing, f"add to [tool.setuptools.package-data] graph in pyproject.toml: {missing}"
+
+
 def rows(result: Any) -> Counter[Any]:
     """Rows as a multiset; a GROUP_CONCAT's parts (joined by 、) in any order, as engines differ."""
     def cell(term: Any) -> Any:

@@ -1,0 +1,105 @@
+"""Benchmark: a canned query as it is now against its text at other git revisions, runs interleaved.
+
+Why: rewriting a canned query for speed needs a before and an after on the same store, and on this
+VM the machine's speed drifts by 2-4x within an hour (BENCHMARKS.md, "A slow day"), so two
+benchmark runs made apart cannot say which text is faster. Here every version runs in one process on
+one store, and the runs alternate (now, REV, now, REV, ...), so a drift slows each alike.
+
+    python -m bench.query_versions --store /tmp/rb1000/corpus-1000/build/store \\
+        --query sections-most-tasks --against 9b40207
+
+Prints, per version, the p50 of 5 runs after a warm-up (in-process, the engine's 10,000-row cap,
+no worker) and whether its rows (in order) are the current version's. ``--raw`` adds the raw-triples
+version (graph/queries/raw/); ``--plans N`` limits every version to the build's first N plans (as
+``policykg sparql --plan``; a query's ``limited:`` form when it has one) instead of the whole corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sparql.queries import CannedQuery
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+RUNS = 5
+
+
+def committed(revision: str, name: str, parse: Callable[[Path], CannedQuery]) -> CannedQuery:
+    """The canned query ``name`` as committed at ``revision``, read from that revision's queries
+    folder (``git archive``) so that a ``limited:`` header finds its file; a clear exit if absent."""
+    folder = Path(tempfile.mkdtemp(prefix="query_versions-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "graph/queries"], capture_output=True)
+    if archive.returncode == 0:
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    path = folder / "graph" / "queries" / f"{name}.rq"
+    if not path.is_file():
+        sys.exit(f"query_versions: no graph/queries/{name}.rq at {revision} {archive.stderr.decode().strip()}")
+    return parse(path)
+
+
+def first_plans(store: Path, n: int) -> list[str]:
+    """The ids of the first ``n`` plans in the manifest of the build that holds ``store``."""
+    manifest = store.parent / "manifest.json"
+    if not manifest.is_file():
+        sys.exit(f"query_versions: --plans needs the build's manifest.json next to {store}")
+    return [p["id"] for p in json.loads(manifest.read_text(encoding="utf-8"))["plans"][:n]]
+
+
+def main() -> None:
+    from bench.corpus_bench import calibrate
+    from sparql.defaults import DEFAULT_LIMIT
+    from sparql.queries import QUERIES_DIR, get_query, parse_query_file
+    from sparql.run import open_store, run_query
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", type=Path, required=True, help="a build's store directory")
+    parser.add_argument("--query", action="append", required=True, metavar="NAME", help="a canned query (repeatable)")
+    parser.add_argument("--against", action="append", required=True, metavar="REV",
+                        help="a git revision whose text of the query to compare (repeatable)")
+    parser.add_argument("--raw", action="store_true", help="also the raw-triples version (graph/queries/raw/)")
+    parser.add_argument("--plans", type=int, metavar="N", help="limited to the build's first N plans")
+    parser.add_argument("--in-memory", action="store_true", help="on a copy of the store in memory")
+    args = parser.parse_args()
+    scope = first_plans(args.store, args.plans) if args.plans else []
+    speed = calibrate()
+    store = open_store(args.store, in_memory=args.in_memory)
+    print(f"machine: Python loop {speed['python_loop_s']:.2f} s, Oxigraph sort {speed['oxigraph_sort_ms']:.0f} ms; "
+          f"store {'in memory' if args.in_memory else 'on disk'}; "
+          f"{f'limited to {len(scope)} plans' if scope else 'whole corpus'}\n")
+    print("| canned query | version | p50 ms | rows | same rows as now |")
+    print("|---|---|---:|---:|---|")
+    for name in args.query:
+        queries: dict[str, CannedQuery] = {"now": get_query(name)}
+        for rev in args.against:
+            queries[rev] = committed(rev, name, parse_query_file)
+        if args.raw:
+            queries["raw"] = parse_query_file(QUERIES_DIR / "raw" / f"{name}.rq")
+        versions = {v: q.for_plans(scope) for v, q in queries.items()}
+        times: dict[str, list[float]] = {v: [] for v in versions}
+        rows: dict[str, list[tuple[object, ...]]] = {}
+        for i in range(RUNS + 1):
+            for version, text in versions.items():
+                r = run_query(store, text, limit=DEFAULT_LIMIT)
+                if i:
+                    times[version].append(1000 * r.elapsed)
+                else:  # the first round warms up and keeps the rows
+                    rows[version] = [tuple(map(str, row)) for row in r.rows]
+        for version in versions:
+            same = "yes" if rows[version] == rows["now"] else "NO"
+            print(f"| {name} | {version} | {statistics.median(times[version]):,.1f} | {len(rows[version]):,} | {same} |",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
