@@ -65,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, required=True, help="a build's store directory")
     parser.add_argument("--query", action="append", required=True, metavar="NAME", help="a canned query (repeatable)")
-    parser.add_argument("--against", action="append", required=True, metavar="REV",
+    parser.add_argument("--against", action="append", default=[], metavar="REV",
                         help="a git revision whose text of the query to compare (repeatable)")
     parser.add_argument("--raw", action="store_true", help="also the raw-triples version (graph/queries/raw/)")
     parser.add_argument("--plans", type=int, metavar="N", help="limited to the build's first N plans")
