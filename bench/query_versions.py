@@ -78,7 +78,7 @@ def main() -> None:
     print(f"machine: Python loop {speed['python_loop_s']:.2f} s, Oxigraph sort {speed['oxigraph_sort_ms']:.0f} ms; "
           f"store {'in memory' if args.in_memory else 'on disk'}; "
           f"{f'limited to {len(scope)} plans' if scope else 'whole corpus'}\n")
-    print("| canned query | version | p50 ms | rows | same rows as now | in the same order |")
+    print("| canned query | version | p50 ms | rows (triples) | same rows as now | in the same order |")
     print("|---|---|---:|---:|---|---|")
     for name in args.query:
         queries: dict[str, CannedQuery] = {"now": get_query(name)}
@@ -95,7 +95,7 @@ def main() -> None:
                 if i:
                     times[version].append(1000 * r.elapsed)
                 else:  # the first round warms up and keeps the rows
-                    rows[version] = [tuple(map(str, row)) for row in r.rows]
+                    rows[version] = [tuple(map(str, row)) for row in (r.rows if r.kind == "select" else r.triples)]
         for version in versions:
             same = "yes" if sorted(rows[version]) == sorted(rows["now"]) else "NO"
             # rows that tie on every sort key may come in any order

@@ -1,0 +1,85 @@
+"""Benchmark: where the time goes between a query in-process and the same query through a worker.
+
+Why: the CLI, endpoint and app run SPARQL in a worker process (``sparql.workers``), so that a
+runaway query can be killed; the answer comes back pickled, its rows written as SPARQL TSV by
+pyoxigraph and read back by pyoxigraph. corpus_bench's engine column was 1.5-2x
+the in-process one for the queries with the most cells (BENCHMARKS.md, "Serving from memory"). This
+splits that gap, per canned query, into its parts, each a p50 of 5 runs after a warm-up:
+
+- ``query``: ``sparql.run.run_query`` in this process (rows as pyoxigraph terms);
+- ``query as sent``: what a worker does instead, ``run_query(..., tsv=True)`` (a SELECT's rows
+  written as SPARQL TSV by pyoxigraph, no Python term made) and the pickling;
+- ``unpickle``: the answer read back as the parent does (the TSV parsed by pyoxigraph, rows made
+  into tuples);
+- ``worker``: ``EmbeddedSparqlEngine.query`` end to end, and what it adds to ``query``.
+
+    python -m bench.worker_overhead --store /tmp/rb1000/corpus-1000/build/store [--query NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+RUNS = 5
+
+
+def p50_ms(f: Callable[[], Any]) -> float:
+    f()
+    runs = []
+    for _ in range(RUNS):
+        t = time.perf_counter()
+        f()
+        runs.append(time.perf_counter() - t)
+    return 1000 * statistics.median(runs)
+
+
+def measure(store: Any, engine: Any, cq: Any) -> str:
+    """One table row: the query's parts, each timed on its own."""
+    from sparql.run import run_query
+
+    result = run_query(store, cq.text)
+    blob = pickle.dumps(run_query(store, cq.text, tsv=True))
+    query = p50_ms(lambda: run_query(store, cq.text))
+    sent = p50_ms(lambda: pickle.dumps(run_query(store, cq.text, tsv=True)))
+    load = p50_ms(lambda: pickle.loads(blob))
+    worker = p50_ms(lambda: engine.query(cq.text))
+    shape = f"{len(result):,} × {len(result.variables) or 3}"
+    return (f"| {cq.name} | {shape} | {len(blob):,} | {query:,.1f} | {sent:,.1f} | {load:,.1f} | {worker:,.1f} | "
+            f"{worker - query:,.1f} |")
+
+
+def main() -> None:
+    from bench.corpus_bench import calibrate
+    from sparql.engine import EmbeddedSparqlEngine
+    from sparql.queries import list_queries
+    from sparql.run import open_store
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", type=Path, required=True, help="a build's store directory")
+    parser.add_argument("--query", action="append", default=[], metavar="NAME", help="only these canned queries")
+    args = parser.parse_args()
+    speed = calibrate()
+    print(f"machine: Python loop {speed['python_loop_s']:.2f} s, Oxigraph sort {speed['oxigraph_sort_ms']:.0f} ms; "
+          "whole corpus, on disk\n")
+    store = open_store(args.store)
+    print("| canned query | rows × columns | pickled bytes | query ms | query as sent ms | unpickle ms | worker ms | "
+          "worker − query ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    with EmbeddedSparqlEngine(args.store, timeout=120) as engine:
+        for cq in list_queries():
+            if "search" in cq.requires or (args.query and cq.name not in args.query):
+                continue  # pk:searchScore needs a search index
+            print(measure(store, engine, cq), flush=True)
+
+if __name__ == "__main__":
+    main()
