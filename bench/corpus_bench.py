@@ -486,7 +486,7 @@ def main() -> None:
     RDFLIB_TIMEOUT, RDFLIB_RAW, IN_MEMORY = args.rdflib_timeout, args.rdflib_raw, args.in_memory
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv), "rows": []}
-    print(f"corpus_bench: machine speed now: {_speed(results['machine']['speed_at_start'])}", file=sys.stderr, flush=True)
+    print(f"corpus_bench: machine speed now: {speed_text(results['machine']['speed_at_start'])}", file=sys.stderr, flush=True)
     for n in (int(x) for x in args.sizes.split(",")):
         print(f"corpus_bench: {n} plans ...", file=sys.stderr, flush=True)
         results["rows"].append(bench_size(n, args.out, args.seed, not args.no_search, not args.no_rdflib,
@@ -496,11 +496,11 @@ def main() -> None:
     results["machine"]["speed_at_end"] = calibrate()
     (args.out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
     print(table(results["rows"]))
-    print(f"\nmachine speed at start: {_speed(results['machine']['speed_at_start'])}; "
-          f"at end: {_speed(results['machine']['speed_at_end'])}")
+    print(f"\nmachine speed at start: {speed_text(results['machine']['speed_at_start'])}; "
+          f"at end: {speed_text(results['machine']['speed_at_end'])}")
 
 
-def _speed(c: dict[str, float]) -> str:
+def speed_text(c: dict[str, float]) -> str:
     return f"Python loop {c['python_loop_s']:.2f} s, Oxigraph sort {c['oxigraph_sort_ms']:.0f} ms (bench.corpus_bench.calibrate)"
 
 

@@ -14,7 +14,6 @@ each store (whole corpus, the engine's 10,000-row cap, no worker) and disk / mem
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -27,24 +26,21 @@ RUNS = 5
 
 
 def main() -> None:
-    from bench.corpus_bench import calibrate, own_memory_kb
+    from bench.corpus_bench import own_memory_kb
+    from bench.store_tools import machine_speed, store_parser
     from sparql.defaults import DEFAULT_LIMIT
     from sparql.queries import list_queries
     from sparql.run import open_store, run_query
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--store", type=Path, required=True, help="a build's store directory")
-    parser.add_argument("--query", action="append", default=[], metavar="NAME", help="only these canned queries")
-    args = parser.parse_args()
-    speed = calibrate()
+    args = store_parser(__doc__).parse_args()
+    speed = machine_speed()
     disk = open_store(args.store)
     before, t = own_memory_kb("VmRSS"), time.perf_counter()
     memory = open_store(args.store, in_memory=True,
                         progress=lambda n: print(f"  {n:,} quads copied", file=sys.stderr, flush=True))
     load_s, added = time.perf_counter() - t, (own_memory_kb("VmRSS") - before) / 1024
     print(f"copy into memory: {len(memory):,} quads in {load_s:.0f} s, +{added:,.0f} MB "
-          f"({1024 * added / max(len(memory), 1):.2f} KB per quad); machine: Python loop "
-          f"{speed['python_loop_s']:.2f} s, Oxigraph sort {speed['oxigraph_sort_ms']:.0f} ms\n")
+          f"({1024 * added / max(len(memory), 1):.2f} KB per quad); {speed}\n")
     print("| canned query | disk ms | memory ms | disk / memory |")
     print("|---|---:|---:|---:|")
     for cq in list_queries():

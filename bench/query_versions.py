@@ -17,7 +17,6 @@ version (graph/queries/raw/); ``--plans N`` limits every version to the build's 
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -58,14 +57,12 @@ def first_plans(store: Path, n: int) -> list[str]:
 
 
 def main() -> None:
-    from bench.corpus_bench import calibrate
+    from bench.store_tools import machine_speed, store_parser
     from sparql.defaults import DEFAULT_LIMIT
     from sparql.queries import QUERIES_DIR, get_query, parse_query_file
     from sparql.run import open_store, run_query
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--store", type=Path, required=True, help="a build's store directory")
-    parser.add_argument("--query", action="append", required=True, metavar="NAME", help="a canned query (repeatable)")
+    parser = store_parser(__doc__, query_required=True)
     parser.add_argument("--against", action="append", default=[], metavar="REV",
                         help="a git revision whose text of the query to compare (repeatable)")
     parser.add_argument("--raw", action="store_true", help="also the raw-triples version (graph/queries/raw/)")
@@ -73,10 +70,9 @@ def main() -> None:
     parser.add_argument("--in-memory", action="store_true", help="on a copy of the store in memory")
     args = parser.parse_args()
     scope = first_plans(args.store, args.plans) if args.plans else []
-    speed = calibrate()
+    speed = machine_speed()
     store = open_store(args.store, in_memory=args.in_memory)
-    print(f"machine: Python loop {speed['python_loop_s']:.2f} s, Oxigraph sort {speed['oxigraph_sort_ms']:.0f} ms; "
-          f"store {'in memory' if args.in_memory else 'on disk'}; "
+    print(f"{speed}; store {'in memory' if args.in_memory else 'on disk'}; "
           f"{f'limited to {len(scope)} plans' if scope else 'whole corpus'}\n")
     print("| canned query | version | p50 ms | rows (triples) | same rows as now | in the same order |")
     print("|---|---|---:|---:|---|---|")

@@ -18,7 +18,6 @@ splits that gap, per canned query, into its parts, each a p50 of 5 runs after a 
 
 from __future__ import annotations
 
-import argparse
 import pickle
 import statistics
 import sys
@@ -59,18 +58,13 @@ def measure(store: Any, engine: Any, cq: Any) -> str:
 
 
 def main() -> None:
-    from bench.corpus_bench import calibrate
+    from bench.store_tools import machine_speed, store_parser
     from sparql.engine import EmbeddedSparqlEngine
     from sparql.queries import list_queries
     from sparql.run import open_store
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--store", type=Path, required=True, help="a build's store directory")
-    parser.add_argument("--query", action="append", default=[], metavar="NAME", help="only these canned queries")
-    args = parser.parse_args()
-    speed = calibrate()
-    print(f"machine: Python loop {speed['python_loop_s']:.2f} s, Oxigraph sort {speed['oxigraph_sort_ms']:.0f} ms; "
-          "whole corpus, on disk\n")
+    args = store_parser(__doc__).parse_args()
+    print(f"{machine_speed()}; whole corpus, on disk\n")
     store = open_store(args.store)
     print("| canned query | rows × columns | pickled bytes | query ms | query as sent ms | unpickle ms | worker ms | "
           "worker − query ms |")

@@ -1,0 +1,25 @@
+"""What the store benchmarks share (memory_vs_disk, query_versions, worker_overhead): a command line
+naming a build's store and some canned queries, and the machine's speed, measured first and printed
+with the results, because on this VM it drifts by 2-4x within an hour (BENCHMARKS.md, "A slow day")."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def store_parser(doc: str, *, query_required: bool = False) -> argparse.ArgumentParser:
+    """``--store DIR`` and ``--query NAME`` (repeatable; optional unless ``query_required``), with
+    the first paragraph of the tool's docstring as its description."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--store", type=Path, required=True, help="a build's store directory")
+    parser.add_argument("--query", action="append", default=[], required=query_required, metavar="NAME",
+                        help="a canned query (repeatable)" + ("" if query_required else "; default: all of them"))
+    return parser
+
+
+def machine_speed() -> str:
+    """The machine's speed now (``corpus_bench.calibrate``), as one line for a results table."""
+    from bench.corpus_bench import calibrate, speed_text
+
+    return f"machine: {speed_text(calibrate())}"
