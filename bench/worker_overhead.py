@@ -7,10 +7,11 @@ the in-process one for the queries with the most cells (BENCHMARKS.md, "Serving 
 splits that gap, per canned query, into its parts, each a p50 of 5 runs after a warm-up:
 
 - ``query``: ``sparql.run.run_query`` in this process (rows as pyoxigraph terms);
-- ``query as sent``: what a worker does instead, ``run_query(..., tsv=True)`` (a SELECT's rows
-  written as SPARQL TSV by pyoxigraph, no Python term made) and the pickling;
-- ``unpickle``: the answer read back as the parent does (the TSV parsed by pyoxigraph, rows made
-  into tuples);
+- ``query as sent``: what a worker does instead, ``run_query(..., wire=True)`` (a SELECT's rows
+  written as SPARQL TSV by pyoxigraph, a CONSTRUCT's triples as N-Triples, no Python term made) and
+  the pickling;
+- ``unpickle``: the answer read back as the parent does (parsed by pyoxigraph, rows made into
+  tuples);
 - ``worker``: ``EmbeddedSparqlEngine.query`` end to end, and what it adds to ``query``.
 
     python -m bench.worker_overhead --store /tmp/rb1000/corpus-1000/build/store [--query NAME]
@@ -47,9 +48,9 @@ def measure(store: Any, engine: Any, cq: Any) -> str:
     from sparql.run import run_query
 
     result = run_query(store, cq.text)
-    blob = pickle.dumps(run_query(store, cq.text, tsv=True))
+    blob = pickle.dumps(run_query(store, cq.text, wire=True))
     query = p50_ms(lambda: run_query(store, cq.text))
-    sent = p50_ms(lambda: pickle.dumps(run_query(store, cq.text, tsv=True)))
+    sent = p50_ms(lambda: pickle.dumps(run_query(store, cq.text, wire=True)))
     load = p50_ms(lambda: pickle.loads(blob))
     worker = p50_ms(lambda: engine.query(cq.text))
     shape = f"{len(result):,} × {len(result.variables) or 3}"

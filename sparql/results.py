@@ -28,15 +28,15 @@ class QueryResult:
     truncated: bool = False
     limit: int = DEFAULT_LIMIT
     elapsed: float = 0.0  # seconds, measured where the query was asked
-    # a worker's SELECT rows as SPARQL TSV written by pyoxigraph (``run_query(..., tsv=True)``), not
-    # yet read: sent as they are, and read into ``rows`` where they arrive
-    tsv: bytes | None = field(default=None, repr=False)
+    # a worker's answer as pyoxigraph wrote it (``run_query(..., wire=True)``): a SELECT's rows as
+    # SPARQL TSV, a CONSTRUCT's triples as N-Triples; sent as they are, read into terms where they arrive
+    wire: bytes | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         if self.kind == "select":
-            return len(self.rows) if self.tsv is None else self.tsv.count(b"\n") - 1
+            return len(self.rows) if self.wire is None else self.wire.count(b"\n") - 1
         if self.kind == "graph":
-            return len(self.triples)
+            return len(self.triples) if self.wire is None else self.wire.count(b"\n")
         return 1
 
     def records(self) -> list[dict[str, Any]]:
@@ -64,11 +64,11 @@ class QueryResult:
         in-process before, 692 against 623 ms after (``python -m bench.corpus_bench``, engine and
         in-process columns; BENCHMARKS.md, "A slow day"). A triple term (RDF 1.2), which ``str()``
         writes without the ``<<( )>>`` that TSV and N-Triples need, keeps its rows or triples pickled as
-        terms, as do rows of no variables. A worker's SELECT rows come as ``tsv`` already, written by
-        pyoxigraph, which writes triple terms too (``run_query(..., tsv=True)``)."""
+        terms, as do rows of no variables. A worker's answer comes as ``wire`` already, written by
+        pyoxigraph, which writes triple terms too (``run_query(..., wire=True)``)."""
         state = dict(self.__dict__)
-        if self.tsv is not None:  # written in Rust already, in a worker
-            state["rows"], state["tsv"] = self.tsv, None
+        if self.wire is not None:  # written in Rust already, in a worker
+            state["rows" if self.kind == "select" else "triples"], state["wire"] = self.wire, None
             return state
         if self.kind == "select" and self.variables and not any(
             isinstance(cell, ox.Triple) for row in self.rows for cell in row

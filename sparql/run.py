@@ -35,39 +35,43 @@ def take(items: Iterable[T], limit: int) -> tuple[list[T], bool]:
 
 
 class _Enough(Exception):
-    """Raised from :class:`_CappedTsv` to stop pyoxigraph writing once the row limit is passed."""
+    """Raised from :class:`_CappedLines` to stop pyoxigraph writing once the row limit is passed."""
 
 
-class _CappedTsv(io.BytesIO):
-    """A file for ``QuerySolutions.serialize`` that keeps what is written and stops the writing (and
-    so the query) once more than ``limit`` rows have come. A row is one line: SPARQL TSV escapes
-    tabs and newlines inside terms."""
+class _CappedLines(io.BytesIO):
+    """A file for pyoxigraph's ``serialize`` that keeps what is written and stops the writing (and so
+    the query) once more than ``lines`` lines have come."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, lines: int) -> None:
         super().__init__()
-        self.limit, self.lines = limit, 0
+        self.most, self.lines = lines, 0
 
     def write(self, data: Any, /) -> int:
         n = super().write(data)
         self.lines += bytes(data).count(b"\n")
-        if self.lines > self.limit + 1:  # the header line, then more than ``limit`` rows
+        if self.lines > self.most:
             raise _Enough
         return n
 
 
-def capped_tsv(answer: ox.QuerySolutions, limit: int) -> tuple[bytes, bool]:
-    """The solutions as SPARQL TSV written by pyoxigraph (in Rust: no Python term is made), cut to
-    the header and the first ``limit`` rows, and whether rows were cut."""
-    out = _CappedTsv(limit)
+def capped_wire(answer: ox.QuerySolutions | ox.QueryTriples, limit: int) -> tuple[bytes, bool]:
+    """The answer written by pyoxigraph (in Rust: no Python term is made), solutions as SPARQL TSV
+    (a header line, then a row per line) and triples as N-Triples (one per line; both formats escape
+    the newlines inside terms), cut to the first ``limit`` rows or triples, and whether some were cut."""
+    header = 1 if isinstance(answer, ox.QuerySolutions) else 0
+    out = _CappedLines(header + limit)
     try:
-        answer.serialize(out, format=ox.QueryResultsFormat.TSV)
+        if isinstance(answer, ox.QuerySolutions):
+            answer.serialize(out, format=ox.QueryResultsFormat.TSV)
+        else:
+            answer.serialize(out, format=ox.RdfFormat.N_TRIPLES)
     except _Enough:
         pass
     data = out.getvalue()
-    if out.lines <= limit + 1:
+    if out.lines <= header + limit:
         return data, False
     end = -1
-    for _ in range(limit + 1):
+    for _ in range(header + limit):
         end = data.index(b"\n", end + 1)
     return data[: end + 1], True
 
@@ -111,14 +115,15 @@ def run_query(
     limit: int = DEFAULT_LIMIT,
     scores: ScoreMap | None = None,
     prefixes: Mapping[str, str] = PREFIXES,
-    tsv: bool = False,
+    wire: bool = False,
 ) -> QueryResult:
     """Run ``text`` on ``store`` with the policykg prefixes declared, keeping at most ``limit`` rows.
 
-    ``tsv`` (a worker's answer, to be pickled): a SELECT's rows stay SPARQL TSV written by pyoxigraph
-    (``QueryResult.tsv``) and become terms only where the answer is read. Making the terms in the
-    worker and writing them again in Python took chapter-coverage's 9,813 x 8 cells 118 ms more at
-    1,000 plans, on top of the query's 298 ms (``python -m bench.worker_overhead``).
+    ``wire`` (a worker's answer, to be pickled): a SELECT's rows stay SPARQL TSV and a CONSTRUCT's
+    triples N-Triples, written by pyoxigraph (``QueryResult.wire``), and become terms only where the
+    answer is read. Making the terms in the worker and writing them again in Python took
+    chapter-coverage's 9,813 x 8 cells 118 ms more at 1,000 plans, on top of the query's 298 ms
+    (``python -m bench.worker_overhead``).
     """
     t0 = time.perf_counter()
     try:
@@ -127,14 +132,17 @@ def run_query(
             result = QueryResult("ask", boolean=bool(answer), limit=limit)
         elif isinstance(answer, ox.QuerySolutions):
             variables = [v.value for v in answer.variables]
-            if tsv:
-                data, truncated = capped_tsv(answer, limit)
-                result = QueryResult("select", variables, truncated=truncated, limit=limit, tsv=data)
+            if wire:
+                data, truncated = capped_wire(answer, limit)
+                result = QueryResult("select", variables, truncated=truncated, limit=limit, wire=data)
             else:
                 # a solution iterates its values in the order of ``variables``; tuple(sol) is one call
                 # per row where looking each variable up is one per cell
                 rows, truncated = take((tuple(sol) for sol in answer), limit)
                 result = QueryResult("select", variables, rows, truncated=truncated, limit=limit)
+        elif wire:
+            data, truncated = capped_wire(answer, limit)
+            result = QueryResult("graph", truncated=truncated, limit=limit, wire=data)
         else:
             triples, truncated = take(answer, limit)
             result = QueryResult("graph", triples=triples, truncated=truncated, limit=limit)

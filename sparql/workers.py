@@ -57,7 +57,7 @@ def _worker_main(conn: Connection, store_path: str, in_memory: bool = False) -> 
             return
         text, limit, scores = request
         try:
-            reply: tuple[Any, ...] = ("ok", run_query(store, text, limit=limit, scores=scores, tsv=True))
+            reply: tuple[Any, ...] = ("ok", run_query(store, text, limit=limit, scores=scores, wire=True))
         except SparqlError as e:
             reply = ("error", type(e).__name__, str(e))
         except BaseException as e:

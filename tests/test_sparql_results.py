@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from graph.namespaces import XSD
 from sparql.engine import EmbeddedSparqlEngine
 from sparql.results import QueryResult
-from sparql.run import capped_tsv, run_query
+from sparql.run import capped_wire, run_query
 
 iris = st.from_regex(r"https://example\.org/[a-z0-9/_\-]{0,20}", fullmatch=True).map(ox.NamedNode)
 blanks = st.from_regex(r"[a-z][a-z0-9]{0,8}", fullmatch=True).map(ox.BlankNode)
@@ -58,22 +58,26 @@ def test_rows_travel_as_tsv_and_rows_holding_triple_terms_as_terms() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(texts, max_size=25), st.integers(0, 30))
-def test_rows_written_in_rust_are_cut_at_the_limit(values: list[str], limit: int) -> None:
-    """A worker writes a SELECT's rows as TSV in pyoxigraph and stops at the row limit; read back, they
-    are the first ``limit`` rows as the terms themselves (tabs and newlines inside a literal included),
-    and ``truncated`` says whether rows were cut."""
+def test_answers_written_in_rust_are_cut_at_the_limit(values: list[str], limit: int) -> None:
+    """A worker has pyoxigraph write a SELECT's rows (TSV) or a CONSTRUCT's triples (N-Triples) and
+    stop at the row limit; read back, they are the first ``limit`` rows or triples as the terms
+    themselves (tabs and newlines inside a literal included), and ``truncated`` says whether some were
+    cut."""
     store = ox.Store()
     p = ox.NamedNode("https://example.org/p")
     store.extend(ox.Quad(ox.NamedNode(f"https://example.org/s{i:03d}"), p, ox.Literal(v)) for i, v in enumerate(values))
-    text = "SELECT ?s ?o WHERE { ?s <https://example.org/p> ?o } ORDER BY ?s"
-    here = run_query(store, text, limit=limit)
-    sent = run_query(store, text, limit=limit, tsv=True)
-    assert sent.tsv is not None and not sent.rows and len(sent) == len(here.rows)
-    arrived = pickle.loads(pickle.dumps(sent))
-    assert arrived.rows == here.rows and arrived.tsv is None
-    assert arrived.truncated == here.truncated == (len(values) > limit)
-    data, cut = capped_tsv(store.query(text), limit)  # type: ignore[arg-type]
-    assert cut == (len(values) > limit) and data.count(b"\n") == 1 + min(len(values), limit)
+    select = "SELECT ?s ?o WHERE { ?s <https://example.org/p> ?o } ORDER BY ?s"
+    construct = "CONSTRUCT { ?s <https://example.org/q> ?o } WHERE { ?s <https://example.org/p> ?o }"
+    for text in (select, construct):
+        here = run_query(store, text, limit=limit)
+        sent = run_query(store, text, limit=limit, wire=True)
+        assert sent.wire is not None and not sent.rows and not sent.triples and len(sent) == len(here)
+        arrived = pickle.loads(pickle.dumps(sent))
+        assert arrived.wire is None and (arrived.rows, arrived.triples) == (here.rows, here.triples)
+        assert arrived.truncated == here.truncated == (len(values) > limit)
+        data, cut = capped_wire(store.query(text), limit)  # type: ignore[arg-type]
+        assert cut == (len(values) > limit)
+        assert data.count(b"\n") == (text == select) + min(len(values), limit)
 
 
 def test_a_workers_answer_equals_the_answer_in_process(tmp_path: Path) -> None:
@@ -98,8 +102,10 @@ def test_a_workers_answer_equals_the_answer_in_process(tmp_path: Path) -> None:
     ]
     local = ox.Store.read_only(str(tmp_path / "store"))
     with EmbeddedSparqlEngine(tmp_path / "store", timeout=30) as engine:
-        cut_here, cut_there = run_query(local, queries[0], limit=1), engine.query(queries[0], limit=1)
-        assert cut_there.rows == cut_here.rows and len(cut_here.rows) == 1 and cut_there.truncated
+        for text in (queries[0], queries[2]):  # cut at the row limit: a SELECT, a CONSTRUCT
+            cut_here, cut_there = run_query(local, text, limit=1), engine.query(text, limit=1)
+            assert (cut_there.rows, cut_there.triples) == (cut_here.rows, cut_here.triples)
+            assert len(cut_here) == 1 and cut_there.truncated
         for text in queries:
             here, there = run_query(local, text), engine.query(text)
             assert (there.kind, there.variables, there.truncated) == (here.kind, here.variables, here.truncated)
