@@ -17,12 +17,10 @@ version (graph/queries/raw/); ``--plans N`` limits every version to the build's 
 
 from __future__ import annotations
 
-import json
 import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,25 +33,26 @@ sys.path.insert(0, str(ROOT))
 RUNS = 5
 
 
-def committed(revision: str, name: str, parse: Callable[[Path], CannedQuery]) -> CannedQuery:
-    """The canned query ``name`` as committed at ``revision``, read from that revision's queries
+def committed(revision: str, name: str) -> CannedQuery:
+    """The canned query ``name`` as committed at ``revision``, parsed from that revision's queries
     folder (``git archive``) so that a ``limited:`` header finds its file; a clear exit if absent."""
-    folder = Path(tempfile.mkdtemp(prefix="query_versions-"))
+    from sparql.queries import parse_query_file
+
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "graph/queries"], capture_output=True)
-    if archive.returncode == 0:
-        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
-    path = folder / "graph" / "queries" / f"{name}.rq"
-    if not path.is_file():
-        sys.exit(f"query_versions: no graph/queries/{name}.rq at {revision} {archive.stderr.decode().strip()}")
-    return parse(path)
+    with tempfile.TemporaryDirectory(prefix="query_versions-") as folder:
+        if archive.returncode == 0:
+            subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+        path = Path(folder) / "graph" / "queries" / f"{name}.rq"
+        if not path.is_file():
+            sys.exit(f"query_versions: no graph/queries/{name}.rq at {revision} {archive.stderr.decode().strip()}")
+        return parse_query_file(path)  # reads the query and its limited form now
 
 
 def first_plans(store: Path, n: int) -> list[str]:
-    """The ids of the first ``n`` plans in the manifest of the build that holds ``store``."""
-    manifest = store.parent / "manifest.json"
-    if not manifest.is_file():
-        sys.exit(f"query_versions: --plans needs the build's manifest.json next to {store}")
-    return [p["id"] for p in json.loads(manifest.read_text(encoding="utf-8"))["plans"][:n]]
+    """The ids of the first ``n`` plans of the build that holds ``store`` (its manifest)."""
+    from policykg.manifest import read_manifest
+
+    return read_manifest(store.parent).plan_ids[:n]
 
 
 def main() -> None:
@@ -79,7 +78,7 @@ def main() -> None:
     for name in args.query:
         queries: dict[str, CannedQuery] = {"now": get_query(name)}
         for rev in args.against:
-            queries[rev] = committed(rev, name, parse_query_file)
+            queries[rev] = committed(rev, name)
         if args.raw:
             queries["raw"] = parse_query_file(QUERIES_DIR / "raw" / f"{name}.rq")
         versions = {v: q.for_plans(scope) for v, q in queries.items()}

@@ -32,8 +32,8 @@ a unit's totals span its government's plans) names another file for its limited 
     # limited: raw/follow-through-by-unit.rq
 
 and :meth:`CannedQuery.for_plans` limits that file (the straightforward version, which must give
-the same rows, and is fast over a few plans; or one under ``limited/`` that sums per-plan
-aggregates, when that is faster over many plans) rather than the query as written.
+the same rows, and is fast over a few plans; or one under ``limited/`` that starts from the
+chosen plans' own nodes, when that is faster over many plans) rather than the query as written.
 """
 
 from __future__ import annotations

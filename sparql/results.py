@@ -58,14 +58,16 @@ class QueryResult:
         return serialize(self, fmt)
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled (a worker's answer to the CLI, endpoint and app) with its rows in the registered
-        "tsv" format and its triples in "ntriples", which pyoxigraph reads back in Rust, instead of
-        term by term. chapter-coverage over 1,000 plans took 1,896 ms through a worker against 311 ms
-        in-process before, 692 against 623 ms after (``python -m bench.corpus_bench``, engine and
-        in-process columns; BENCHMARKS.md, "A slow day"). A triple term (RDF 1.2), which ``str()``
-        writes without the ``<<( )>>`` that TSV and N-Triples need, keeps its rows or triples pickled as
-        terms, as do rows of no variables. A worker's answer comes as ``wire`` already, written by
-        pyoxigraph, which writes triple terms too (``run_query(..., wire=True)``)."""
+        """Pickled without a pickle per term. A worker's answer comes as ``wire``, written by
+        pyoxigraph (``run_query(..., wire=True)``; chapter-coverage at 1,000 plans, three runs:
+        23-123 ms over the query against 228-303 ms the way below, ``python -m
+        bench.worker_overhead``). An answer made
+        in-process and pickled (by a notebook or a caller's own pool; workers sent these before
+        ``wire``) has its rows written in the registered "tsv" format and its triples in "ntriples",
+        both read back in Rust; term by term, chapter-coverage took 1,896 ms against 311 ms in-process
+        (BENCHMARKS.md, "A slow day"). A triple term (RDF 1.2), which
+        ``str()`` writes without the ``<<( )>>`` that TSV and N-Triples need, keeps its rows or triples
+        pickled as terms there, as do rows of no variables."""
         state = dict(self.__dict__)
         if self.wire is not None:  # written in Rust already, in a worker
             state["rows" if self.kind == "select" else "triples"], state["wire"] = self.wire, None

@@ -70,10 +70,8 @@ def capped_wire(answer: ox.QuerySolutions | ox.QueryTriples, limit: int) -> tupl
     data = out.getvalue()
     if out.lines <= header + limit:
         return data, False
-    end = -1
-    for _ in range(header + limit):
-        end = data.index(b"\n", end + 1)
-    return data[: end + 1], True
+    rest = data.split(b"\n", header + limit)[-1]  # what follows the last line kept
+    return data[: len(data) - len(rest)], True
 
 
 def open_store(path: str | Path, *, in_memory: bool = False,
@@ -121,9 +119,9 @@ def run_query(
 
     ``wire`` (a worker's answer, to be pickled): a SELECT's rows stay SPARQL TSV and a CONSTRUCT's
     triples N-Triples, written by pyoxigraph (``QueryResult.wire``), and become terms only where the
-    answer is read. Making the terms in the worker and writing them again in Python took
-    chapter-coverage's 9,813 x 8 cells 118 ms more at 1,000 plans, on top of the query's 298 ms
-    (``python -m bench.worker_overhead``).
+    answer is read. Making the terms in the worker, writing them again in Python and reading them
+    back took chapter-coverage's 9,813 x 8 cells 228-303 ms over the query at 1,000 plans; this way,
+    23-123 ms (three runs of ``python -m bench.worker_overhead``).
     """
     t0 = time.perf_counter()
     try:

@@ -77,8 +77,9 @@ def test_a_query_may_name_another_file_as_its_limited_form(tmp_path: Path) -> No
 
 
 def test_every_query_file_ships_with_the_package() -> None:
-    """A non-editable install carries only what ``[tool.setuptools.package-data]`` lists: a limited
-    form or raw version left out would make ``--plan`` fail on an installed policykg."""
+    """A non-editable install carries only what ``[tool.setuptools.package-data]`` lists: with a
+    limited form left out, loading the canned queries fails on an installed policykg (a ``limited:``
+    header naming a missing file is an error), and a raw version is what the tests compare with."""
     import tomllib
     from fnmatch import fnmatch
 
