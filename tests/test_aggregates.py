@@ -75,10 +75,13 @@ def rows(result: Any) -> Counter[Any]:
 
 
 def sort_keys(result: Any, query_text: str) -> list[tuple[Any, ...]]:
-    """The rows' values of the ORDER BY variables, in answer order (ties may come in any order)."""
+    """The rows' values of the ORDER BY variables, in answer order (ties may come in any order).
+
+    The variables in the order they are named, also inside an expression: a key made by CONCAT of a
+    name, a role and an IRI sorts as those three keys would."""
     order = query_text.rsplit("ORDER BY", 1)[1].split("LIMIT")[0]
-    names = [w.strip("()").removeprefix("DESC(").removeprefix("?") for w in order.split()]
-    idx = [result.variables.index(n.rstrip(")")) for n in names if n.rstrip(")") in result.variables]
+    names = list(dict.fromkeys(re.findall(r"\?(\w+)", order)))
+    idx = [result.variables.index(n) for n in names if n in result.variables]
     return [tuple(str(row[i]) for i in idx) for row in result.rows]
 
 
