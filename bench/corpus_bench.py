@@ -242,7 +242,9 @@ def in_process(store_path: Path, scorer: Any, sparql: dict[str, dict[str, Any]])
     for cq in list_queries():
         if "search" in cq.requires and scorer is None:
             continue
-        texts = [("inproc_ms", cq.text)] + ([("inproc_plan_ms", cq.for_plans([one_plan]))] if cq.scopable else [])
+        # from memory, a query's memory form, as the engine runs it (sparql.queries.memory_form)
+        texts = [("inproc_ms", cq.for_plans([], in_memory=IN_MEMORY))] + (
+            [("inproc_plan_ms", cq.for_plans([one_plan]))] if cq.scopable else [])
         for key, text in texts:
             scores = compute_scores(text, scorer)
             run_query(ox_store, text, limit=DEFAULT_LIMIT, scores=scores)

@@ -10,9 +10,12 @@ one store, and the runs alternate (now, REV, now, REV, ...), so a drift slows ea
 
 Prints, per version, the p50 of 5 runs after a warm-up (in-process, the engine's 10,000-row cap,
 no worker), whether its rows are the current version's, and whether they come in the same order
-(rows that tie on every sort key may not). ``--raw`` adds the raw-triples
-version (graph/queries/raw/); ``--plans N`` limits every version to the build's first N plans (as
-``policykg sparql --plan``; a query's ``limited:`` form when it has one) instead of the whole corpus.
+(rows that tie on every sort key may not). ``--raw`` adds the raw-triples version
+(graph/queries/raw/); ``--plans N`` limits every version to the build's first N plans (as
+``policykg sparql --plan``; a query's ``limited:`` form when it has one) instead of the whole corpus;
+``--in-memory`` runs on a copy in memory, where a version with a memory form (``# memory:``) runs
+that form over the whole corpus, as the engine would; ``--other-form`` adds the current query's text
+for the other store (as written, in memory; its memory form, on disk).
 """
 
 from __future__ import annotations
@@ -67,6 +70,9 @@ def main() -> None:
     parser.add_argument("--raw", action="store_true", help="also the raw-triples version (graph/queries/raw/)")
     parser.add_argument("--plans", type=int, metavar="N", help="limited to the build's first N plans")
     parser.add_argument("--in-memory", action="store_true", help="on a copy of the store in memory")
+    parser.add_argument("--other-form", action="store_true",
+                        help="also the current query's form for the other store (as written in memory, its "
+                             "memory form on disk), when it has a memory form")
     args = parser.parse_args()
     scope = first_plans(args.store, args.plans) if args.plans else []
     speed = machine_speed()
@@ -81,7 +87,10 @@ def main() -> None:
             queries[rev] = committed(rev, name)
         if args.raw:
             queries["raw"] = parse_query_file(QUERIES_DIR / "raw" / f"{name}.rq")
-        versions = {v: q.for_plans(scope) for v, q in queries.items()}
+        versions = {v: q.for_plans(scope, in_memory=args.in_memory) for v, q in queries.items()}
+        if args.other_form and queries["now"].memory and not scope:
+            other = "now, as written" if args.in_memory else "now, memory form"
+            versions[other] = queries["now"].for_plans([], in_memory=not args.in_memory)
         times: dict[str, list[float]] = {v: [] for v in versions}
         rows: dict[str, list[tuple[object, ...]]] = {}
         for i in range(RUNS + 1):

@@ -16,6 +16,7 @@ from typing import Any
 from .defaults import DEFAULT_LIMIT, DEFAULT_MAX_QUERY_BYTES, DEFAULT_TIMEOUT
 from .errors import EngineError
 from .guard import check_query
+from .queries import memory_form
 from .results import QueryResult
 from .search import ScoreMap, Scorer, run_searches, search_calls
 from .workers import QueryPool
@@ -28,7 +29,8 @@ class EmbeddedSparqlEngine:
     """SPARQL over a store directory in ``workers`` worker processes; see :class:`sparql.protocol.SparqlEngine`.
 
     ``in_memory``: each worker answers from a copy of the store in memory (faster corpus-wide listings;
-    minutes to start on a large corpus: :func:`sparql.run.open_store`).
+    minutes to start on a large corpus: :func:`sparql.run.open_store`), and a canned query sent as
+    written runs its memory form if it has one (:func:`sparql.queries.memory_form`).
 
     ``scorer`` backs ``pk:searchScore``; :func:`sparql.search.scorer_for_build` adapts a build's
     search engine. Searches are cached per (text, top), so a query repeated from the app does not
@@ -81,6 +83,8 @@ class EmbeddedSparqlEngine:
     def query(self, text: str, *, timeout: float | None = None, limit: int | None = None) -> QueryResult:
         t0 = time.perf_counter()
         check_query(text, max_bytes=self.max_query_bytes)
+        if self.in_memory:
+            text = memory_form(text)
         result = self._pool.run(
             text,
             timeout=self.timeout if timeout is None else timeout,

@@ -34,6 +34,22 @@ a unit's totals span its government's plans) names another file for its limited 
 and :meth:`CannedQuery.for_plans` limits that file (the straightforward version, which must give
 the same rows, and is fast over a few plans; or one under ``limited/`` that starts from the
 chosen plans' own nodes, when that is faster over many plans) rather than the query as written.
+
+A query may also name its form for a store copied into memory (``policykg serve --in-memory``)::
+
+    # memory: memory/judicial-and-congress-tasks.rq
+
+The two Oxigraph stores cost differently: on disk every index probe is a RocksDB read, so a hash
+join of whole scans often wins; in memory a probe is cheap and the same hash join is not.
+judicial-and-congress-tasks over 1,000 plans, with one index probe per row instead of a hash join,
+went from 607 to 285 ms in memory, and on disk from 690 to 817 ms (``python -m bench.query_versions
+--other-form [--in-memory]``; BENCHMARKS.md, "One text per store").
+
+The memory form answers over the whole corpus; limited to plans, either store runs the query's
+limited form (or the query as written), which is small either way. It must give the same rows in
+the same order as the query, and ``tests/test_aggregates.py`` checks it as it checks the query.
+Analysts see and edit the query as written: an engine answering from memory runs the memory form
+in its place when it is sent unchanged (:func:`memory_form`), whoever sends it (CLI, app, endpoint).
 """
 
 from __future__ import annotations
@@ -82,6 +98,7 @@ class CannedQuery:
     path: Path
     requires: tuple[str, ...] = field(default=())  # e.g. ("search",)
     limited: str | None = None  # the text limited to plans instead of ``text`` (header ``limited:``)
+    memory: str | None = None  # the whole-corpus text for a store in memory (header ``memory:``)
 
     @property
     def form(self) -> str:
@@ -112,14 +129,16 @@ class CannedQuery:
         """Whether the query has ``#@plan`` markers, i.e. can be limited to some plans."""
         return bool(_PLAN_MARK.search(self.limited or self.text))
 
-    def for_plans(self, plan_ids: Sequence[str], known: Collection[str] | None = None) -> str:
+    def for_plans(self, plan_ids: Sequence[str], known: Collection[str] | None = None, *,
+                  in_memory: bool = False) -> str:
         """The query limited to the plans with these ids (no ids: the query as written, every plan).
 
         ``known``: the build's plan ids; an id not among them raises :class:`UnknownPlanError`
-        (naming the closest ids) instead of giving an empty answer.
+        (naming the closest ids) instead of giving an empty answer. ``in_memory``: the store answering
+        is a copy in memory, so over every plan the query's memory form runs, if it has one.
         """
         if not plan_ids:
-            return self.text
+            return self.memory if in_memory and self.memory else self.text
         if not self.scopable:
             raise QueryScopeError(f"the canned query {self.name} covers the whole corpus and cannot be "
                                   "limited to a plan")
@@ -171,6 +190,15 @@ def parse_query_file(path: Path) -> CannedQuery:
         if not other.is_file() or not _PLAN_MARK.search(limited := other.read_text(encoding="utf-8")):
             raise QueryFileError(f"{path.name}: its limited form {meta['limited']} is not a query file with "
                                  "#@plan markers (see sparql/queries.py)")
+    memory = None
+    if meta.get("memory"):
+        other = path.parent / meta["memory"]
+        if not other.is_file():
+            raise QueryFileError(f"{path.name}: its memory form {meta['memory']} is not a file (see sparql/queries.py)")
+        memory = other.read_text(encoding="utf-8")
+        if query_form(memory) != query_form(text):
+            raise QueryFileError(f"{path.name}: its memory form {meta['memory']} is a {query_form(memory)}, "
+                                 f"the query a {query_form(text)}")
     return CannedQuery(
         name=path.stem,
         title_zh=meta["title_zh"],
@@ -181,6 +209,7 @@ def parse_query_file(path: Path) -> CannedQuery:
         path=path,
         requires=requires,
         limited=limited,
+        memory=memory,
     )
 
 
@@ -202,3 +231,14 @@ def get_query(name: str, directory: Path | None = None) -> CannedQuery:
             return q
     names = ", ".join(q.name for q in _load(directory or QUERIES_DIR))
     raise KeyError(f"no canned query named {name!r}; known: {names}")
+
+
+@lru_cache(maxsize=4)
+def _memory_forms(directory: Path) -> dict[str, str]:
+    return {q.text.strip(): q.memory for q in _load(directory) if q.memory}
+
+
+def memory_form(text: str, directory: Path | None = None) -> str:
+    """The memory form of ``text`` if it is a canned query as written (surrounding whitespace aside)
+    that has one; otherwise ``text`` itself. Any edit, or a query limited to plans, runs as sent."""
+    return _memory_forms(directory or QUERIES_DIR).get(text.strip(), text)

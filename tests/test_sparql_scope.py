@@ -23,7 +23,7 @@ from graph.namespaces import plan_iri
 from policykg.build import Build, build
 from policykg.config import Config
 from sparql.engine import EmbeddedSparqlEngine
-from sparql.queries import QueryFileError, QueryScopeError, list_queries, parse_query_file
+from sparql.queries import QueryFileError, QueryScopeError, list_queries, memory_form, parse_query_file
 from tests.conftest import ROOT, copy_data
 from tests.test_many_plans import BISHAN, YONGCHUAN, yongchuan_text
 
@@ -74,6 +74,50 @@ def test_a_query_may_name_another_file_as_its_limited_form(tmp_path: Path) -> No
         canned(tmp_path, "# limited: raw/none.rq\nSELECT * WHERE { ?s ?p ?o }")
     limited_by_name = [c.name for c in list_queries() if c.limited]
     assert {"unit-workload", "follow-through-by-unit", "co-leading-units"} <= set(limited_by_name)
+
+
+def test_a_query_may_name_its_form_for_a_store_in_memory(tmp_path: Path) -> None:
+    """The header ``memory:`` names the text a store in memory runs over the whole corpus; limited to
+    plans, and on disk, the query runs as written; an edited text runs as sent."""
+    (tmp_path / "memory").mkdir()
+    (tmp_path / "memory" / "q.rq").write_text("SELECT ?t WHERE { ?t pk:position ?p OPTIONAL { ?t pk:number ?n } }",
+                                              encoding="utf-8")
+    q = canned(tmp_path, "# memory: memory/q.rq\nSELECT ?t WHERE {\n  #@plan ?t pk:inPlan ?plan .\n  ?t pk:number ?n\n}")
+    assert q.memory is not None and "OPTIONAL" in q.memory
+    assert q.for_plans([]) == q.text and q.for_plans([], in_memory=True) == q.memory
+    assert "OPTIONAL" not in q.for_plans(["a-2021-2025"], in_memory=True)
+    assert memory_form(q.text + "\n", tmp_path) == q.memory  # as the app's editor sends it
+    assert memory_form(q.text.replace("?n", "?m"), tmp_path) == q.text.replace("?n", "?m")
+    with pytest.raises(QueryFileError, match=r"memory form memory/none\.rq is not a file"):
+        canned(tmp_path, "# memory: memory/none.rq\nSELECT * WHERE { ?s ?p ?o }")
+    (tmp_path / "memory" / "ask.rq").write_text("ASK { ?s ?p ?o }", encoding="utf-8")
+    with pytest.raises(QueryFileError, match=r"is a ASK, the query a SELECT"):
+        canned(tmp_path, "# memory: memory/ask.rq\nSELECT * WHERE { ?s ?p ?o }")
+    assert {"judicial-and-congress-tasks", "chapter-coverage"} <= {c.name for c in list_queries() if c.memory}
+
+
+def test_an_engine_in_memory_runs_a_canned_querys_memory_form(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine swaps the text only when it answers from memory, and answers the same rows."""
+    import sparql.engine
+    from sparql.queries import get_query
+
+    store = tmp_path / "store"
+    s = ox.Store(str(store))
+    s.add(ox.Quad(ox.NamedNode("https://e.org/u"), ox.NamedNode("https://e.org/p"), ox.Literal("x")))
+    s.flush()
+    del s
+    q = get_query("chapter-coverage")
+    sent: list[str] = []
+    real = sparql.engine.memory_form
+    monkeypatch.setattr(sparql.engine, "memory_form", lambda text: sent.append(real(text)) or sent[-1])
+    with EmbeddedSparqlEngine(store) as disk:
+        disk.query(q.text)
+    assert sent == []
+    with EmbeddedSparqlEngine(store, in_memory=True) as memory:
+        memory.query(q.text)
+        memory.query(q.for_plans(["a-2021-2025"]))
+    assert sent == [q.memory, q.for_plans(["a-2021-2025"])]
 
 
 def test_every_query_file_ships_with_the_package() -> None:
