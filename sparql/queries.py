@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -184,21 +184,12 @@ def parse_query_file(path: Path) -> CannedQuery:
     if text.count("#@plan") != len(_PLAN_MARK.findall(text)):
         raise QueryFileError(f"{path.name}: a #@plan marker must start its own line (see sparql/queries.py)")
     requires = tuple(r.strip() for r in meta.get("requires", "").split(",") if r.strip())
-    limited = None
-    if meta.get("limited"):
-        other = path.parent / meta["limited"]
-        if not other.is_file() or not _PLAN_MARK.search(limited := other.read_text(encoding="utf-8")):
-            raise QueryFileError(f"{path.name}: its limited form {meta['limited']} is not a query file with "
-                                 "#@plan markers (see sparql/queries.py)")
-    memory = None
-    if meta.get("memory"):
-        other = path.parent / meta["memory"]
-        if not other.is_file():
-            raise QueryFileError(f"{path.name}: its memory form {meta['memory']} is not a file (see sparql/queries.py)")
-        memory = other.read_text(encoding="utf-8")
-        if query_form(memory) != query_form(text):
-            raise QueryFileError(f"{path.name}: its memory form {meta['memory']} is a {query_form(memory)}, "
-                                 f"the query a {query_form(text)}")
+    limited = _other_form(path, meta, "limited",
+                          lambda form: None if _PLAN_MARK.search(form) else "has no #@plan markers")
+    form_of_query = query_form(text)
+    memory = _other_form(path, meta, "memory",
+                         lambda form: None if query_form(form) == form_of_query
+                         else f"is a {query_form(form)}, the query a {form_of_query}")
     return CannedQuery(
         name=path.stem,
         title_zh=meta["title_zh"],
@@ -211,6 +202,20 @@ def parse_query_file(path: Path) -> CannedQuery:
         limited=limited,
         memory=memory,
     )
+
+
+def _other_form(path: Path, meta: dict[str, str], key: str, problem: Callable[[str], str | None]) -> str | None:
+    """The text of the file that the header ``key:`` names (relative to ``path``), or None without
+    that header; a missing file, or one ``problem`` finds fault with, is a :class:`QueryFileError`."""
+    name = meta.get(key)
+    if not name:
+        return None
+    other = path.parent / name
+    form = other.read_text(encoding="utf-8") if other.is_file() else None
+    fault = "is not a file" if form is None else problem(form)
+    if fault or form is None:
+        raise QueryFileError(f"{path.name}: its {key} form {name} {fault} (see sparql/queries.py)")
+    return form
 
 
 @lru_cache(maxsize=4)

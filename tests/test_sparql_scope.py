@@ -93,7 +93,8 @@ def test_a_query_may_name_its_form_for_a_store_in_memory(tmp_path: Path) -> None
     (tmp_path / "memory" / "ask.rq").write_text("ASK { ?s ?p ?o }", encoding="utf-8")
     with pytest.raises(QueryFileError, match=r"is a ASK, the query a SELECT"):
         canned(tmp_path, "# memory: memory/ask.rq\nSELECT * WHERE { ?s ?p ?o }")
-    assert {"judicial-and-congress-tasks", "chapter-coverage"} <= {c.name for c in list_queries() if c.memory}
+    assert {"judicial-and-congress-tasks", "chapter-coverage", "sections-most-tasks",
+            "tasks-without-evidence-by-year"} <= {c.name for c in list_queries() if c.memory}
 
 
 def test_an_engine_in_memory_runs_a_canned_querys_memory_form(tmp_path: Path,
