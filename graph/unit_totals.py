@@ -22,6 +22,7 @@ at the unit (no fact points at it)::
        pk:unitLeadCount 9 ; pk:unitResponsibleCount 3 ; pk:unitParticipatingCount 2 ;
        pk:unitTaskCount 14 ;                    # in any role
        pk:workloadOrder 60129542153 ;           # 14 * 2^32 + 9
+       pk:roleOrder 36 , 13 , 10 ;              # per role with a task: tasks * 4 + the role's code
        # follow-through, only for units that lead or carry a task and are not collective:
        pk:accountableTaskCount 12 ; pk:reportedTaskCount 9 ; pk:unreportedTaskCount 3 ;
        pk:mentioningStatementCount 4 ;          # only when a statement names the unit
@@ -34,6 +35,10 @@ and per pair of units that lead a task together (co-leading-units), ``…/totals
 An order key packs a ranking's first two sort keys into one inline integer (first * 2^32 +
 second; a unit takes part in far fewer than 2^32 tasks), so a ranking's cut (its 1,000th largest
 key) is one sort of inline integers, and a key is on exactly the nodes that are rows of its ranking.
+``pk:roleOrder`` packs a (unit, role) row of tasks-per-unit-by-role the same way (tasks * 4 + the
+role's code in :data:`ROLE_CODES`, only for a role with a task): one predicate holds every row, so
+its cut and its rows are two scans of one predicate, not six of three with a filter on each
+(BENCHMARKS.md, "One key per ranked row").
 Only labelled units get nodes and pairs: the rankings join the unit's label, so others are no row.
 """
 
@@ -48,6 +53,9 @@ from .namespaces import PK
 
 #: an order key is first * ORDER_SHIFT + second (a unit takes part in far fewer than 2^32 tasks)
 ORDER_SHIFT = 2**32
+#: pk:roleOrder is tasks * ROLE_SHIFT + the role's code (tasks-per-unit-by-role decodes it)
+ROLE_SHIFT = 4
+ROLE_CODES = {"lead": 0, "responsible": 1, "participating": 2}
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -117,6 +125,8 @@ def unit_totals_triples(plan_nts: Iterable[bytes], report_nts: Iterable[bytes]) 
                 ox.Triple(n, _p("unitParticipatingCount"), _int(len(r["participating"]))),
                 ox.Triple(n, _p("unitTaskCount"), _int(any_role)),
                 ox.Triple(n, _p("workloadOrder"), _int(any_role * ORDER_SHIFT + lead))]
+        out += [ox.Triple(n, _p("roleOrder"), _int(len(r[role]) * ROLE_SHIFT + code))
+                for role, code in ROLE_CODES.items() if r[role]]
         accountable = r["lead"] | r["responsible"]
         if unit in collective or not accountable:
             continue  # follow-through-by-unit leaves collective units out, and lists units that answer for a task
@@ -158,4 +168,4 @@ def unit_totals_ntriples(plan_nts: Iterable[bytes], report_nts: Iterable[bytes])
     return ox.serialize(unit_totals_triples(plan_nts, report_nts), format=ox.RdfFormat.N_TRIPLES) or b""
 
 
-__all__ = ["ORDER_SHIFT", "node_iri", "unit_totals_ntriples", "unit_totals_triples"]
+__all__ = ["ORDER_SHIFT", "ROLE_CODES", "ROLE_SHIFT", "node_iri", "unit_totals_ntriples", "unit_totals_triples"]
