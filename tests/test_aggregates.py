@@ -142,6 +142,21 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def test_role_order_keys_are_the_role_counts(corpus: Build) -> None:
+    """Each unit totals node has one pk:roleOrder per role in which its unit has a task: the tasks in
+    that role * 4 + the role's code (tasks-per-unit-by-role reads its rows from these keys alone)."""
+    from graph.unit_totals import ROLE_CODES, ROLE_SHIFT
+
+    with SparqlEngine(corpus.store.path, timeout=120, limit=10**6) as engine:
+        keys = engine.query("SELECT ?n ?k WHERE { ?n pk:roleOrder ?k }").rows
+        counts = engine.query("SELECT ?n ?role ?c WHERE { VALUES (?p ?role) { (pk:unitLeadCount 'lead') "
+                              "(pk:unitResponsibleCount 'responsible') (pk:unitParticipatingCount 'participating') } "
+                              "?n ?p ?c FILTER(?c > 0) }").rows
+    assert len(keys) > 100
+    assert Counter((n.value, int(k.value)) for n, k in keys) == Counter(
+        (n.value, int(c.value) * ROLE_SHIFT + ROLE_CODES[role.value]) for n, role, c in counts)
+
+
 def test_aggregates_after_each_incremental_step_equal_a_full_build(tmp_path: Path) -> None:
     data = make_corpus(tmp_path / "inc", synth=(1, 2))
     plans = data / "plans"
