@@ -275,6 +275,22 @@ def followed(tmp_path_factory: pytest.TempPathFactory) -> Build:
     return b
 
 
+def test_every_predicate_a_build_writes_is_declared_in_the_ontology(followed: Build) -> None:
+    """Facts, per-plan aggregates, unit totals and report links: each pk: predicate in the store is
+    declared in graph/ontology.ttl, where analysts and the app's SPARQL help look it up."""
+    import rdflib
+
+    from graph.namespaces import PK
+
+    with SparqlEngine(followed.store.path, timeout=120, limit=10**6) as engine:
+        used = {row[0].value for row in engine.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }").rows}
+    ontology = rdflib.Graph().parse(Path(__file__).resolve().parents[1] / "graph" / "ontology.ttl")
+    declared = {str(s) for s in ontology.subjects()}
+    ours = {p for p in used if p.startswith(str(PK))}
+    assert {str(PK.roleOrder), str(PK.evidences), str(PK.chapterNumber)} <= ours
+    assert sorted(ours - declared) == []
+
+
 def test_follow_through_queries_answer_as_the_raw_triples_with_reports(followed: Build) -> None:
     """With reports and evidence, over the whole corpus and limited to one or two plans."""
     assert len(FOLLOW) == 3
