@@ -1,11 +1,29 @@
-"""What the store benchmarks share (memory_vs_disk, query_versions, worker_overhead): a command line
-naming a build's store and some canned queries, and the machine's speed, measured first and printed
-with the results, because on this VM it drifts by 2-4x within an hour (BENCHMARKS.md, "A slow day")."""
+"""What the store benchmarks share (memory_vs_disk, query_versions, worker_overhead, answer_terms): a
+command line naming a build's store and some canned queries, a p50 timer, and the machine's speed,
+measured first and printed with the results, because on this VM it drifts by 2-4x within an hour
+(BENCHMARKS.md, "A slow day")."""
 
 from __future__ import annotations
 
 import argparse
+import statistics
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+RUNS = 5
+
+
+def p50_ms(f: Callable[[], Any], runs: int = RUNS) -> float:
+    """``f``'s median time in ms over ``runs`` calls, after one call to warm up."""
+    f()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return 1000 * statistics.median(times)
 
 
 def store_parser(doc: str, *, query_required: bool = False) -> argparse.ArgumentParser:

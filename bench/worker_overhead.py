@@ -22,31 +22,17 @@ splits that gap, per canned query, into its parts, each a p50 of 5 runs after a 
 from __future__ import annotations
 
 import pickle
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-RUNS = 5
-
-
-def p50_ms(f: Callable[[], Any]) -> float:
-    f()
-    runs = []
-    for _ in range(RUNS):
-        t = time.perf_counter()
-        f()
-        runs.append(time.perf_counter() - t)
-    return 1000 * statistics.median(runs)
-
 
 def measure(store: Any, engine: Any, cq: Any) -> str:
     """One table row: the query's parts, each timed on its own."""
+    from bench.store_tools import p50_ms
     from sparql.run import run_query
 
     terms, wire = run_query(store, cq.text), pickle.dumps(run_query(store, cq.text, wire=True))

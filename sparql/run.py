@@ -18,7 +18,7 @@ from graph.namespaces import PREFIXES
 from .defaults import DEFAULT_LIMIT, DEFAULT_MAX_QUERY_BYTES
 from .errors import EngineError, QuerySyntaxError, SparqlError, one_line
 from .guard import check_query, explain_syntax_error
-from .results import QueryResult
+from .results import QueryResult, rows_from_tsv
 from .search import ScoreMap, Scorer, compute_scores, search_functions
 
 T = TypeVar("T")
@@ -133,11 +133,9 @@ def run_query(
             if wire:
                 data, truncated = capped_wire(answer, limit)
                 result = QueryResult("select", variables, truncated=truncated, limit=limit, wire=data)
-            else:
-                # a solution iterates its values in the order of ``variables``; tuple(sol) is one call
-                # per row where looking each variable up is one per cell
-                rows, truncated = take((tuple(sol) for sol in answer), limit)
-                result = QueryResult("select", variables, rows, truncated=truncated, limit=limit)
+            else:  # written in Rust, each distinct cell made a term once (rows_from_tsv)
+                data, truncated = capped_wire(answer, limit)
+                result = QueryResult("select", variables, rows_from_tsv(data), truncated=truncated, limit=limit)
         elif wire:
             data, truncated = capped_wire(answer, limit)
             result = QueryResult("graph", truncated=truncated, limit=limit, wire=data)
