@@ -1,39 +1,47 @@
 """Benchmark: what making an answer's Python terms costs, one by one or through TSV with each distinct
-cell made once (``sparql.results.rows_from_tsv``, what ``sparql.run.run_query`` does).
+cell made once (``sparql.results.rows_from_tsv``), and what ``sparql.run.run_query`` does (its first
+``ONE_BY_ONE`` rows one by one, the rest through TSV).
 
 Why: an answer's terms are made in Python, one object per cell, and for the answers of many rows that
-cost about as much as the query itself (chapter-coverage: 9,813 rows x 8 cells). Per canned SELECT
-over the whole corpus, each a p50 of 5 runs after a warm-up:
+cost about as much as the query itself (chapter-coverage: 9,813 rows x 8 cells); but an answer of
+long distinct texts costs more through TSV, which writes, splits and reads each text again. Per
+canned SELECT over the whole corpus, the p50 of 5 runs after a warm-up, the four timings of a run
+taken one after another so that a drift of the VM's speed slows each alike:
 
 - ``query``: the answer's rows counted, no term made;
-- ``one by one``: ``tuple(solution)`` for every row, as ``run_query`` did before;
-- ``TSV``: the answer written as SPARQL TSV by pyoxigraph (``sparql.run.capped_wire``, in Rust);
-- ``read``: those bytes made into rows by ``rows_from_tsv``; with ``TSV``, what ``run_query`` does now.
+- ``one by one``: ``tuple(solution)`` for every row;
+- ``TSV + read``: the answer written as SPARQL TSV by pyoxigraph (``sparql.run.capped_wire``, in
+  Rust), then made into rows by ``rows_from_tsv``;
+- ``run_query``: as the engine's worker and a notebook run it.
 
-Each query's rows are checked equal both ways, in the same order.
+Each query's rows are checked equal all three ways, in the same order.
 
     python -m bench.answer_terms --store /tmp/rb1000/corpus-1000/build/store [--in-memory] [--query NAME]
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+RUNS = 5
+
 
 def measure(store: Any, text: str, name: str) -> str:
     """One table row: the query, then its terms made each way."""
     import pyoxigraph as ox
 
-    from bench.store_tools import p50_ms
     from graph.namespaces import PREFIXES
     from sparql.defaults import DEFAULT_LIMIT
     from sparql.results import rows_from_tsv
-    from sparql.run import capped_wire
+    from sparql.run import capped_wire, run_query
 
     prefixes = dict(PREFIXES)
 
@@ -47,16 +55,26 @@ def measure(store: Any, text: str, name: str) -> str:
 
     data = capped_wire(ask(), DEFAULT_LIMIT)[0]
     rows = one_by_one()
-    if rows_from_tsv(data) != rows:
+    if rows_from_tsv(data) != rows or run_query(store, text).rows != rows:
         raise SystemExit(f"{name}: the rows read from TSV differ from the terms made one by one")
-    query = p50_ms(lambda: sum(1 for _ in ask()))
-    terms = p50_ms(one_by_one)
-    tsv = p50_ms(lambda: capped_wire(ask(), DEFAULT_LIMIT))
-    read = p50_ms(lambda: rows_from_tsv(data))
+    ways: dict[str, Callable[[], Any]] = {
+        "query": lambda: sum(1 for _ in ask()),
+        "one by one": one_by_one,
+        "TSV + read": lambda: rows_from_tsv(capped_wire(ask(), DEFAULT_LIMIT)[0]),
+        "run_query": lambda: run_query(store, text),
+    }
+    times: dict[str, list[float]] = {way: [] for way in ways}
+    for i in range(RUNS + 1):  # the first run warms up
+        for way, f in ways.items():
+            t = time.perf_counter()
+            f()
+            if i:
+                times[way].append(time.perf_counter() - t)
+    p50 = {way: 1000 * statistics.median(runs) for way, runs in times.items()}
     distinct = len({cell for row in rows for cell in row})
     width = len(rows[0]) if rows else 0
-    return (f"| {name} | {len(rows):,} × {width} | {distinct:,} | {query:,.1f} | {terms - query:,.1f} | "
-            f"{tsv - query:,.1f} | {read:,.1f} | {terms:,.1f} | {tsv + read:,.1f} |")
+    return (f"| {name} | {len(rows):,} × {width} | {distinct:,} | {p50['query']:,.1f} | {p50['one by one']:,.1f} | "
+            f"{p50['TSV + read']:,.1f} | {p50['run_query']:,.1f} |")
 
 
 def main() -> None:
@@ -70,9 +88,8 @@ def main() -> None:
     args = parser.parse_args()
     store = open_store(args.store, in_memory=args.in_memory)
     print(f"{machine_speed()}; whole corpus, {'from memory' if args.in_memory else 'on disk'}\n")
-    print("| canned query | rows × columns | distinct cells | query ms | one by one: terms ms | "
-          "TSV ms | read ms | total: one by one | total: TSV + read |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| canned query | rows × columns | distinct cells | query ms | one by one ms | TSV + read ms | run_query ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for cq in list_queries():
         if "search" in cq.requires or cq.form != "SELECT" or (args.query and cq.name not in args.query):
             continue  # pk:searchScore needs a search index; a CONSTRUCT has no rows

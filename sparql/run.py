@@ -6,6 +6,7 @@ No time limit here (pyoxigraph has none): :mod:`sparql.workers` runs this in a p
 from __future__ import annotations
 
 import io
+import itertools
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -22,6 +23,16 @@ from .results import QueryResult, rows_from_tsv
 from .search import ScoreMap, Scorer, compute_scores, search_functions
 
 T = TypeVar("T")
+
+#: In-process, a SELECT's first rows are made term by term; when at most half of their cells are
+#: distinct, the rest of a longer answer is read through TSV, where each distinct cell is made a term
+#: once (:func:`sparql.results.rows_from_tsv`). Why: at 1,000 plans from memory, chapter-coverage's
+#: 9,813 x 8 cells (47 distinct) took 302 ms made one by one and 216 through TSV, but answers of
+#: distinct texts took 4-14 ms more through TSV (tasks-without-evidence-by-year 290 against 304,
+#: responsible-never-lead's 2,871 rows 98 against 111), as each text is written, split and read again
+#: (``python -m bench.answer_terms``; BENCHMARKS.md, "A cut from counts per value"). The canned
+#: listings answer 1,000 rows.
+ONE_BY_ONE = 1_000
 
 
 def take(items: Iterable[T], limit: int) -> tuple[list[T], bool]:
@@ -133,9 +144,21 @@ def run_query(
             if wire:
                 data, truncated = capped_wire(answer, limit)
                 result = QueryResult("select", variables, truncated=truncated, limit=limit, wire=data)
-            else:  # written in Rust, each distinct cell made a term once (rows_from_tsv)
-                data, truncated = capped_wire(answer, limit)
-                result = QueryResult("select", variables, rows_from_tsv(data), truncated=truncated, limit=limit)
+            elif limit <= ONE_BY_ONE:
+                rows, truncated = take((tuple(sol) for sol in answer), limit)
+                result = QueryResult("select", variables, rows, truncated=truncated, limit=limit)
+            else:
+                # a solution iterates its values in the order of ``variables``
+                rows, truncated = [tuple(sol) for sol in itertools.islice(answer, ONE_BY_ONE)], False
+                if len(rows) == ONE_BY_ONE:
+                    distinct = len(set(itertools.chain.from_iterable(rows)))
+                    if 2 * distinct <= ONE_BY_ONE * len(variables):  # cells repeat: the rest through TSV,
+                        data, truncated = capped_wire(answer, limit - ONE_BY_ONE)  # from where it stopped
+                        rows += rows_from_tsv(data)
+                    else:
+                        rest, truncated = take((tuple(sol) for sol in answer), limit - ONE_BY_ONE)
+                        rows += rest
+                result = QueryResult("select", variables, rows, truncated=truncated, limit=limit)
         elif wire:
             data, truncated = capped_wire(answer, limit)
             result = QueryResult("graph", truncated=truncated, limit=limit, wire=data)
