@@ -24,15 +24,17 @@ from .search import ScoreMap, Scorer, compute_scores, search_functions
 
 T = TypeVar("T")
 
-#: In-process, a SELECT's first rows are made term by term; when at most half of their cells are
+#: In-process, a SELECT's first rows are made term by term; when at most a tenth of their cells are
 #: distinct, the rest of a longer answer is read through TSV, where each distinct cell is made a term
 #: once (:func:`sparql.results.rows_from_tsv`). Why: at 1,000 plans from memory, chapter-coverage's
 #: 9,813 x 8 cells (47 distinct) took 302 ms made one by one and 216 through TSV, but answers of
-#: distinct texts took 4-14 ms more through TSV (tasks-without-evidence-by-year 290 against 304,
-#: responsible-never-lead's 2,871 rows 98 against 111), as each text is written, split and read again
-#: (``python -m bench.answer_terms``; BENCHMARKS.md, "A cut from counts per value"). The canned
-#: listings answer 1,000 rows.
+#: distinct texts took 4-14 ms more through TSV (tasks-without-evidence-by-year 290 against 304),
+#: and so did responsible-never-lead's 2,871 x 4 cells, a quarter of them distinct (98 against 111),
+#: as each cell is written, split and read again (``python -m bench.answer_terms``; BENCHMARKS.md, "A
+#: cut from counts per value"). The canned listings answer 1,000 rows.
 ONE_BY_ONE = 1_000
+#: the share of distinct cells among those rows at or under which the rest goes through TSV
+DISTINCT_SHARE = 0.1
 
 
 def take(items: Iterable[T], limit: int) -> tuple[list[T], bool]:
@@ -152,7 +154,7 @@ def run_query(
                 rows, truncated = [tuple(sol) for sol in itertools.islice(answer, ONE_BY_ONE)], False
                 if len(rows) == ONE_BY_ONE:
                     distinct = len(set(itertools.chain.from_iterable(rows)))
-                    if 2 * distinct <= ONE_BY_ONE * len(variables):  # cells repeat: the rest through TSV,
+                    if distinct <= DISTINCT_SHARE * ONE_BY_ONE * len(variables):  # the rest through TSV,
                         data, truncated = capped_wire(answer, limit - ONE_BY_ONE)  # from where it stopped
                         rows += rows_from_tsv(data)
                     else:

@@ -85,8 +85,8 @@ def test_answers_written_in_rust_are_cut_at_the_limit(values: list[str], limit: 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(cells, min_size=1, max_size=4), st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), max_size=20))
 def test_rows_made_from_tsv_are_the_terms_pyoxigraph_gives(pool: list[object], picks: list[tuple[int, int]]) -> None:
-    """Past its first rows (``sparql.run.ONE_BY_ONE``, 2 here), an answer in-process is written as TSV
-    by pyoxigraph and each distinct cell made a term once (``sparql.results.rows_from_tsv``); the rows
+    """Past its first rows (``sparql.run.ONE_BY_ONE``, 2 here), an answer in-process whose cells repeat
+    is written as TSV by pyoxigraph and each distinct cell made a term once (``rows_from_tsv``); the rows
     equal the terms pyoxigraph gives row by row, whatever the cells hold (tabs, newlines, quotes, 中文,
     blank nodes, typed literals), repeated or unbound, and are cut at the row limit."""
     store = ox.Store()
@@ -102,10 +102,11 @@ def test_rows_made_from_tsv_are_the_terms_pyoxigraph_gives(pool: list[object], p
             f"OPTIONAL {{ ?row <{ex}b> ?b }} }} ORDER BY ?i")
     one_by_one = [tuple(solution) for solution in store.query(text)]  # type: ignore[union-attr]
     assert rows_from_tsv(capped_wire(store.query(text), 100)[0]) == one_by_one  # type: ignore[arg-type]
-    with patch.object(sparql.run, "ONE_BY_ONE", 2):
-        assert run_query(store, text).rows == one_by_one and len(one_by_one) == len(picks)
-        cut = run_query(store, text, limit=3)
-        assert cut.rows == one_by_one[:3] and cut.truncated == (len(picks) > 3)
+    for share in (0.0, 1.0):  # the rest one by one, or through TSV
+        with patch.object(sparql.run, "ONE_BY_ONE", 2), patch.object(sparql.run, "DISTINCT_SHARE", share):
+            assert run_query(store, text).rows == one_by_one and len(one_by_one) == len(picks)
+            cut = run_query(store, text, limit=3)
+            assert cut.rows == one_by_one[:3] and cut.truncated == (len(picks) > 3)
 
 
 def test_a_workers_answer_equals_the_answer_in_process(tmp_path: Path) -> None:
