@@ -1,6 +1,6 @@
 """Benchmark: what making an answer's Python terms costs, one by one or through TSV with each distinct
 cell made once (``sparql.results.rows_from_tsv``), and what ``sparql.run.run_query`` does (its first
-``ONE_BY_ONE`` rows one by one, the rest through TSV).
+``ONE_BY_ONE`` rows one by one, the rest through TSV when their cells repeat).
 
 Why: an answer's terms are made in Python, one object per cell, and for the answers of many rows that
 cost about as much as the query itself (chapter-coverage: 9,813 rows x 8 cells); but an answer of

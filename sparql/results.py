@@ -98,15 +98,11 @@ def rows_from_tsv(data: bytes) -> list[tuple[Term | None, ...]]:
     """The rows of a SELECT answer written as SPARQL TSV by pyoxigraph (a header line, then a row per
     line, each ending with a newline), as tuples of terms (``None`` for an unbound cell).
 
-    Each distinct cell is made a term once, and the rows share it. Why: making a Python term costs
-    about as much as the whole query for answers of many rows, and such answers repeat their cells
-    (numbers, counts, labels). At 1,000 plans from memory (``python -m bench.answer_terms``),
-    chapter-coverage's 9,813 rows x 8 cells (47 distinct) took 219 ms over the query as terms made
-    one by one, and 20 + 32 ms written as TSV in Rust and read this way; section-label-anomalies'
-    4,447 x 5 (70 distinct), 64 against 12 ms. Answers of 1,000 rows that repeat little cost the
-    same either way, within the VM's noise. The distinct cells are parsed in one go by pyoxigraph (as a one-column
-    TSV answer), so every term is read exactly as pyoxigraph reads TSV. Tabs and newlines inside a
-    term are escaped in TSV, so splitting on them is safe.
+    Each distinct cell is made a term once, and the rows share it: for answers whose cells repeat
+    (counts, numbers, labels) far cheaper than a term per cell; :data:`sparql.run.ONE_BY_ONE` says
+    when ``run_query`` reads rows this way, and gives the figures. The distinct cells are parsed in
+    one go by pyoxigraph (as a one-column TSV answer), so every term is read exactly as pyoxigraph
+    reads TSV. Tabs and newlines inside a term are escaped in TSV, so splitting on them is safe.
     """
     lines = data.decode("utf-8").split("\n")
     lines.pop()  # after the last newline
