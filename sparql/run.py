@@ -87,6 +87,23 @@ def capped_wire(answer: ox.QuerySolutions | ox.QueryTriples, limit: int) -> tupl
     return data[: len(data) - len(rest)], True
 
 
+def select_rows(answer: ox.QuerySolutions, width: int, limit: int) -> tuple[list[tuple[Any, ...]], bool]:
+    """The first ``limit`` rows of ``answer`` as tuples of terms, and whether some were cut: the first
+    :data:`ONE_BY_ONE` made term by term, the rest through TSV when those repeat their cells."""
+    # a solution iterates its values in the order of the variables
+    if limit <= ONE_BY_ONE:
+        return take((tuple(sol) for sol in answer), limit)
+    rows = [tuple(sol) for sol in itertools.islice(answer, ONE_BY_ONE)]  # (take would read one more)
+    if len(rows) < ONE_BY_ONE:
+        return rows, False
+    distinct = len(set(itertools.chain.from_iterable(rows)))
+    if distinct <= DISTINCT_SHARE * ONE_BY_ONE * width:  # from where the iteration stopped
+        data, truncated = capped_wire(answer, limit - ONE_BY_ONE)
+        return rows + rows_from_tsv(data), truncated
+    rest, truncated = take((tuple(sol) for sol in answer), limit - ONE_BY_ONE)
+    return rows + rest, truncated
+
+
 def open_store(path: str | Path, *, in_memory: bool = False,
                progress: Callable[[int], None] | None = None, every: int = 1_000_000) -> ox.Store:
     """The store at ``path``, read-only; with ``in_memory``, a copy of it in Oxigraph's memory store.
@@ -146,20 +163,8 @@ def run_query(
             if wire:
                 data, truncated = capped_wire(answer, limit)
                 result = QueryResult("select", variables, truncated=truncated, limit=limit, wire=data)
-            elif limit <= ONE_BY_ONE:
-                rows, truncated = take((tuple(sol) for sol in answer), limit)
-                result = QueryResult("select", variables, rows, truncated=truncated, limit=limit)
             else:
-                # a solution iterates its values in the order of ``variables``
-                rows, truncated = [tuple(sol) for sol in itertools.islice(answer, ONE_BY_ONE)], False
-                if len(rows) == ONE_BY_ONE:
-                    distinct = len(set(itertools.chain.from_iterable(rows)))
-                    if distinct <= DISTINCT_SHARE * ONE_BY_ONE * len(variables):  # the rest through TSV,
-                        data, truncated = capped_wire(answer, limit - ONE_BY_ONE)  # from where it stopped
-                        rows += rows_from_tsv(data)
-                    else:
-                        rest, truncated = take((tuple(sol) for sol in answer), limit - ONE_BY_ONE)
-                        rows += rest
+                rows, truncated = select_rows(answer, len(variables), limit)
                 result = QueryResult("select", variables, rows, truncated=truncated, limit=limit)
         elif wire:
             data, truncated = capped_wire(answer, limit)
